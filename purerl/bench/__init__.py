@@ -1,0 +1,76 @@
+"""Benchmarks: `python -m purerl bench {nn,envs,learn,...}`.
+
+Speed is measured here, never asserted in a test. Every benchmark reports the
+median and the min-max of several repeats, and ratios against baselines
+measured in the same run (so the machine's mood cancels out).
+
+Each benchmark is a module `purerl/bench/NAME.py` with `add_arguments(parser)`
+and `run(args) -> list of rows`, plus `COLUMNS` naming the table's columns;
+`purerl.cli` finds it by name.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call over `repeat` repeats of `number` calls each."""
+
+    median: float
+    min: float
+    max: float
+    repeat: int
+    number: int
+
+
+def time_call(fn, repeat=7, number=None, min_seconds=0.2, warmup=1):
+    """Time `fn()`; return a Timing of seconds per call.
+
+    With number=None, the number of calls per repeat is chosen so one repeat
+    takes at least `min_seconds` (as timeit's autorange does), so short calls
+    are not dominated by the clock's resolution.
+    """
+    for _ in range(warmup):
+        fn()
+    if number is None:
+        number = 1
+        while True:
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            if time.perf_counter() - t0 >= min_seconds:
+                break
+            number *= 2
+    per_call = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        per_call.append((time.perf_counter() - t0) / number)
+    per_call = np.array(per_call)
+    return Timing(float(np.median(per_call)), float(per_call.min()), float(per_call.max()), repeat, number)
+
+
+def format_seconds(seconds):
+    """A duration in the unit that reads best: ns, us, ms or s."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_timing(t):
+    """`median (min-max)` of a Timing, each in its own best unit."""
+    return f"{format_seconds(t.median)} ({format_seconds(t.min)}-{format_seconds(t.max)})"
+
+
+def markdown_table(columns, rows):
+    """Render rows (sequences of cells) under `columns` as a Markdown table."""
+    cells = [[str(c) for c in columns]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
