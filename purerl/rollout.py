@@ -1,0 +1,158 @@
+"""The on-policy rollout collector: run pi_theta in a vector env and store what
+the estimators need.
+
+CMU 10-403, Policy gradients, "Algorithm 1" step 1: sample trajectories
+{tau_i} from pi_theta(a_t|s_t) by running the policy. The collector stores,
+for T steps of N games (arrays of shape (T, N, ...)): observations, actions,
+log pi_theta(a_t|s_t) at collection time, rewards, and the termination and
+truncation masks, which are never confused: after a termination the return
+is complete (no bootstrap); after a truncation (a time limit) the estimators
+bootstrap from V(final observation), which the collector evaluates here
+because the vector env has already reset that game.
+
+With a value function it also stores values[t] = V_phi(s_t) and
+next_values[t], the value of the state that follows s_t in the same episode:
+
+    next_values[t] = V_phi(s_{t+1})         if the episode goes on
+                   = V_phi(final_obs_t)     if it was truncated at t
+                   = 0                      if it terminated at t
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from purerl.backend import get_xp, to_device, to_numpy
+
+
+@dataclass
+class Rollout:
+    """T steps of N games; every array has leading shape (T, N).
+
+    `valid` marks the steps that count: all of them for fixed-length
+    collection; for whole-episode collection, the steps of each game's first
+    `episodes_per_env` episodes (later steps were simulated but are ignored).
+    values / next_values are None when no value function was given.
+    """
+
+    obs: object
+    actions: object
+    log_probs: object
+    rewards: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    valid: np.ndarray
+    values: object = None
+    next_values: object = None
+
+    @property
+    def num_steps(self):
+        return self.rewards.shape[0]
+
+    @property
+    def env_steps(self):
+        """Env steps simulated (T * N), valid or not."""
+        return self.rewards.size
+
+    def flat(self, name):
+        """The field `name` with (T, N) flattened into one batch axis, valid steps only."""
+        x = getattr(self, name)
+        x = x.reshape((-1,) + x.shape[2:])
+        if self.valid.all():
+            return x
+        return x[to_device(self.valid.reshape(-1), get_xp(x))]
+
+
+class RolloutCollector:
+    """Steps a vector env with pi_theta; keeps the current observations between calls.
+
+    `stats` (an EpisodeStats) records every finished episode's return.
+    """
+
+    def __init__(self, env, policy, rng, stats, value_fn=None):
+        self.env = env
+        self.policy = policy
+        self.rng = rng
+        self.stats = stats
+        self.value_fn = value_fn
+        self.obs = None
+
+    def reset(self, seed=None):
+        self.obs, _ = self.env.reset(seed=seed)
+
+    def _to_xp(self, obs, xp, dtype):
+        return to_device(np.asarray(obs, dtype=dtype), xp)
+
+    def _step(self, theta, phi):
+        """One env step for all N games. Returns the transition as a dict."""
+        xp = get_xp(theta)
+        obs = self._to_xp(self.obs, xp, theta.dtype)
+        dist, _ = self.policy.distribution(theta, obs)
+        actions = dist.sample(self.rng)
+        step = {"obs": obs, "actions": actions, "log_probs": dist.log_prob(actions)}
+        if self.value_fn is not None:
+            step["values"] = self.value_fn(phi, obs)
+        next_obs, rewards, terminated, truncated, info = self.env.step(to_numpy(actions))
+        step.update(rewards=rewards, terminated=terminated, truncated=truncated)
+        if self.value_fn is not None:
+            # The final observation of a truncated game still has a future the
+            # time limit cut off; its value is the bootstrap target.
+            final_values = xp.zeros(len(rewards), dtype=theta.dtype)
+            if truncated.any():
+                final_obs = self._to_xp(info["final_obs"][truncated], xp, theta.dtype)
+                final_values[to_device(truncated, xp)] = self.value_fn(phi, final_obs)
+            step["final_values"] = final_values
+        self.stats.update(info, terminated, truncated)
+        self.obs = next_obs
+        return step
+
+    def _stack(self, steps, valid, theta, phi):
+        xp = get_xp(theta)
+        field = {k: [s[k] for s in steps] for k in steps[0]}
+        host = {k: np.stack(field[k]) for k in ("rewards", "terminated", "truncated")}
+        rollout = Rollout(
+            obs=xp.stack(field["obs"]),
+            actions=xp.stack(field["actions"]),
+            log_probs=xp.stack(field["log_probs"]),
+            valid=valid,
+            **host,
+        )
+        if self.value_fn is not None:
+            values = xp.stack(field["values"])
+            last_values = self.value_fn(phi, self._to_xp(self.obs, xp, theta.dtype))
+            next_values = xp.concatenate([values[1:], last_values[None]], axis=0)
+            terminated = to_device(host["terminated"], xp)
+            truncated = to_device(host["truncated"], xp)
+            next_values = xp.where(truncated, xp.stack(field["final_values"]), next_values)
+            rollout.values = values
+            rollout.next_values = xp.where(terminated, 0.0, next_values)
+        return rollout
+
+    def collect(self, theta, num_steps, phi=None):
+        """Run num_steps steps of all N games from where the last call left off."""
+        if self.obs is None:
+            raise RuntimeError("call reset(seed) before collect()")
+        steps = [self._step(theta, phi) for _ in range(num_steps)]
+        valid = np.ones((num_steps, self.env.num_envs), dtype=bool)
+        return self._stack(steps, valid, theta, phi)
+
+    def collect_episodes(self, theta, episodes_per_env, phi=None):
+        """Reset all games and run until each has finished `episodes_per_env` episodes.
+
+        Every game contributes exactly its first `episodes_per_env` episodes,
+        decided before they are played, so the batch is N * episodes_per_env
+        independent draws of tau ~ p_theta. (Keeping instead the first K
+        episodes to finish across games would favour short episodes and bias
+        the gradient.) Steps a game takes after its quota are marked invalid.
+        """
+        self.reset()
+        n = self.env.num_envs
+        finished = np.zeros(n, dtype=np.int64)
+        steps, valid = [], []
+        while (finished < episodes_per_env).any():
+            counting = finished < episodes_per_env
+            step = self._step(theta, phi)
+            finished += (step["terminated"] | step["truncated"]) & counting
+            steps.append(step)
+            valid.append(counting)
+        return self._stack(steps, np.stack(valid), theta, phi)
