@@ -1,0 +1,388 @@
+"""Returns, TD errors, n-step and lambda-returns, GAE: one function per equation.
+
+Every function is pure (inputs are never written to) and takes its array
+module from its inputs (purerl.backend.get_xp), so it runs on numpy or CuPy.
+Backward recursions loop over time in Python with vector operations over
+everything else, which is the shape of the work: T steps, each over N games.
+
+Layout, shared by all functions here:
+
+- Arrays are time-major, shape (T,) for one trajectory or (T, *B) for a batch
+  (usually (T, N): N games side by side). Row t holds step t of every game.
+- rewards[t] = r_t, the reward received for taking a_t in s_t.
+- terminated[t]: the MDP ended after step t (no future, no bootstrap).
+- truncated[t]: a time limit cut the episode after step t; its future is
+  estimated by bootstrapping. Either flag True means row t + 1 (if any)
+  starts a new episode. None means all False.
+- next_values[t]: the value of the state that follows s_t in the same
+  episode, V(s_{t+1}) or V(final_obs_t) after a truncation; its entries at
+  terminated steps are ignored. It is the one bootstrap input, used where an
+  episode was truncated and at the last row when the episode goes on beyond
+  the array (a rollout cut at T steps). `next_state_values` builds it.
+  Monte Carlo functions accept next_values=None, meaning every trajectory in
+  the array is complete: the last row ends it and there is nothing to
+  bootstrap (then a truncated step is an error).
+- gamma, lam, n are keyword-only so call sites read like the equations.
+
+Baselines (constant, time-dependent, state-dependent, leave-one-out,
+variance-optimal) and per-episode standardisation live in purerl/baselines.py.
+"""
+
+from purerl.backend import get_xp
+
+# ----------------------------------------------------------------------------
+# input checks shared by every estimator
+# ----------------------------------------------------------------------------
+
+
+def _float(name, x, xp):
+    x = xp.asarray(x)
+    if x.dtype.kind in "biu":
+        x = x.astype(xp.float64)
+    elif x.dtype.kind != "f":
+        raise ValueError(f"{name} must be a real float array, got dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have a leading time axis, shape (T,) or (T, *B); got a scalar")
+    return x
+
+
+def _like(name, x, shape, xp, dtype=None):
+    """x as an array of module xp with exactly `shape` (no silent broadcasting)."""
+    x = xp.asarray(x) if dtype is None else xp.asarray(x, dtype=dtype)
+    if tuple(x.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
+    return x
+
+
+def _mask(name, x, shape, xp):
+    if x is None:
+        return xp.zeros(shape, dtype=bool)
+    x = xp.asarray(x)
+    if x.dtype.kind not in "biu":
+        raise ValueError(f"{name} must be a boolean mask, got dtype {x.dtype}")
+    return _like(name, x, shape, xp).astype(bool)
+
+
+def _inputs(rewards, terminated, truncated, *others, name="rewards"):
+    """(xp, rewards, terminated, truncated) checked against each other."""
+    xp = get_xp(rewards, *[x for x in (terminated, truncated, *others) if x is not None])
+    r = _float(name, rewards, xp)
+    return xp, r, _mask("terminated", terminated, r.shape, xp), _mask("truncated", truncated, r.shape, xp)
+
+
+def _check_unit(name, value, low_open=False):
+    v = float(value)
+    if not (0.0 < v <= 1.0 if low_open else 0.0 <= v <= 1.0):
+        accepted = "(0, 1]" if low_open else "[0, 1]"
+        raise ValueError(f"{name} must be in {accepted}, got {value!r}")
+    return v
+
+
+def _bootstrap(xp, r, truncated, next_values):
+    """next_values checked, or zeros when every trajectory is complete."""
+    if next_values is None:
+        if bool(truncated.any()):
+            raise ValueError(
+                "truncated steps need next_values (the value of the final observation) "
+                "to bootstrap from; pass next_values, or mark those steps terminated "
+                "if the episode really ended there"
+            )
+        return xp.zeros_like(r)
+    return _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
+
+
+# ----------------------------------------------------------------------------
+# Monte Carlo returns
+# ----------------------------------------------------------------------------
+
+
+def discounted_returns(rewards, terminated=None, truncated=None, *, gamma, next_values=None,
+                       reset_at_nonzero_reward=False):
+    """Discounted return from each step to the end of its episode.
+
+        G_t = r_t + gamma G_{t+1},  restarted at each episode's end:
+        G_t = r_t                            if terminated[t]
+        G_t = r_t + gamma next_values[t]     if truncated[t], or t = T-1 and the episode goes on
+
+    Yamazaki, "Reward and Return" (G_t = r_{t+1} + gamma G_{t+1}, with the
+    reward index shifted by one there); CMU 10-403, Policy gradients,
+    "REINFORCE" (the return R_t of Algorithm 1). With next_values at a
+    rollout cut this is A3C's target, R <- r_i + gamma R started from
+    R = V(s_t) unless s_t is terminal (CMU 10-403, "Asynchronous Deep RL",
+    Algorithm S3); it equals nstep_returns with n >= T.
+
+    reset_at_nonzero_reward: also end the sum at every nonzero reward, as in
+    Karpathy's pg-pong (CMU 10-403, "Pong from Pixels"): each point of Pong is
+    its own episode for credit assignment. Same as terminated | (rewards != 0).
+
+    Shapes: rewards, masks, next_values (T, *B); returns (T, *B), rewards' dtype.
+    """
+    xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
+    gamma = _check_unit("gamma", gamma)
+    if reset_at_nonzero_reward:
+        term = term | (r != 0)
+    boot = _bootstrap(xp, r, trunc & ~term, next_values)
+    T = r.shape[0]
+    G = xp.empty_like(r)
+    running = xp.zeros_like(r[0])
+    for t in range(T - 1, -1, -1):
+        cut = trunc[t] | (t == T - 1)  # the episode goes on beyond what we hold
+        tail = xp.where(term[t], 0.0, xp.where(cut, boot[t], running))
+        running = r[t] + gamma * tail
+        G[t] = running
+    return G
+
+
+def episode_steps(terminated=None, truncated=None, *, shape=None, start_steps=None):
+    """k_t, the number of steps since the episode of row t began (int64, (T, *B)).
+
+        k_0 = start_steps (default 0);  k_{t+1} = 0 if row t ended an episode, else k_t + 1
+
+    start_steps (B,) says how far into its episode each game already was at
+    row 0 (rollouts that continue earlier ones). Give `shape` when both
+    masks are None.
+    """
+    src = terminated if terminated is not None else truncated
+    if src is None and shape is None:
+        raise ValueError("episode_steps needs a mask or shape=(T, *B)")
+    xp = get_xp(*[x for x in (terminated, truncated, start_steps) if x is not None])
+    shape = tuple(xp.asarray(src).shape) if shape is None else tuple(shape)
+    done = _mask("terminated", terminated, shape, xp) | _mask("truncated", truncated, shape, xp)
+    k = xp.zeros(shape, dtype=xp.int64)
+    if start_steps is not None:
+        k[0] = _like("start_steps", start_steps, shape[1:], xp, dtype=xp.int64)
+    for t in range(1, shape[0]):
+        k[t] = xp.where(done[t - 1], 0, k[t - 1] + 1)
+    return k
+
+
+def reward_to_go(rewards, terminated=None, truncated=None, *, gamma, next_values=None, start_steps=None):
+    """Reward-to-go: the rewards step t can still cause, discounted from the episode start.
+
+        sum_{t'=t}^{H-1} gamma^{t'} r_{t'}  =  gamma^{k_t} G_t     (k_t: episode_steps)
+
+    CMU 10-403, Policy gradients, "Temporal structure" (the return from t
+    onwards, "causality"); course notes "Chapter 4", eq. (4.3) and its remark
+    that in the discounted case the Q term carries gamma^t; Yamazaki, "Does
+    past Reward matter?". With gamma = 1 it is G_t itself. The factor
+    gamma^{k_t} keeps sum_t grad log pi(a_t|s_t) * reward_to_go_t an unbiased
+    estimate of grad E[sum_t gamma^t r_t]; dropping it (the common practice)
+    biases the estimator when gamma < 1.
+
+    Shapes: as discounted_returns; start_steps (B,) as in episode_steps.
+    """
+    G = discounted_returns(rewards, terminated, truncated, gamma=gamma, next_values=next_values)
+    k = episode_steps(terminated, truncated, shape=G.shape, start_steps=start_steps)
+    return float(gamma) ** k * G
+
+
+def total_return(rewards, terminated=None, truncated=None, *, gamma=1.0, next_values=None):
+    """R(tau), the whole (discounted) return of the episode row t belongs to, at every row.
+
+        R(tau) = sum_{k=0}^{H-1} gamma^k r_k  (= G at the episode's first row)
+
+    CMU 10-403, Policy gradients, "Policy objective" (R(tau) = sum_t R(s_t, a_t))
+    and "Likelihood ratio gradient estimator": every action of tau is weighted
+    by the same R(tau). Rows before the first episode start of a column are
+    treated as starting at row 0. Shapes: (T, *B) in and out.
+    """
+    G = discounted_returns(rewards, terminated, truncated, gamma=gamma, next_values=next_values)
+    xp = get_xp(G)
+    done = _mask("terminated", terminated, G.shape, xp) | _mask("truncated", truncated, G.shape, xp)
+    R = xp.empty_like(G)
+    R[0] = G[0]
+    for t in range(1, G.shape[0]):
+        R[t] = xp.where(done[t - 1], G[t], R[t - 1])
+    return R
+
+
+# ----------------------------------------------------------------------------
+# bootstrapped targets: TD, n-step, lambda-returns, GAE
+# ----------------------------------------------------------------------------
+
+
+def next_state_values(values, last_values, truncated=None, final_values=None, terminated=None):
+    """Build next_values from per-step values: the value of the state after s_t.
+
+        next_values[t] = values[t+1]      for t < T-1
+                       = last_values      for t = T-1 (V of the observation after the rollout)
+                       = final_values[t]  where truncated[t] (V(final_obs_t): with same-step
+                                          autoreset, values[t+1] belongs to the next episode)
+                       = 0                where terminated[t]
+
+    Shapes: values (T, *B), last_values (*B), final_values and masks (T, *B).
+    """
+    xp = get_xp(values, last_values, *[x for x in (final_values, truncated, terminated) if x is not None])
+    v = _float("values", values, xp)
+    last = _like("last_values", last_values, v.shape[1:], xp, dtype=v.dtype)
+    nv = xp.concatenate([v[1:], last[None]], axis=0)
+    trunc = _mask("truncated", truncated, v.shape, xp)
+    if final_values is not None:
+        nv = xp.where(trunc, _like("final_values", final_values, v.shape, xp, dtype=v.dtype), nv)
+    elif bool(trunc.any()):
+        raise ValueError("truncated steps need final_values, the value of each truncated game's final observation")
+    return xp.where(_mask("terminated", terminated, v.shape, xp), 0.0, nv)
+
+
+def td_targets(rewards, next_values, terminated=None, *, gamma):
+    """One-step TD target y_t = r_t + gamma V(s_{t+1}), without the bootstrap after termination.
+
+        y_t = r_t + gamma (1 - terminated_t) next_values_t
+
+    Yamazaki, "Temporal Difference (TD) Learning" (TD target; SARSA and
+    Q-learning pass Q(s', a') or max_a Q(s', a) as next_values, DQN its target
+    network's). Truncation needs no flag: next_values already holds
+    V(final_obs). Shapes: (T, *B) in and out (any leading batch works).
+    """
+    xp, r, term, _ = _inputs(rewards, terminated, None, next_values)
+    gamma = _check_unit("gamma", gamma)
+    nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
+    return r + gamma * xp.where(term, 0.0, nv)
+
+
+def td_errors(rewards, values, next_values, terminated=None, *, gamma):
+    """TD(0) error delta_t = r_t + gamma V(s_{t+1}) (1 - terminated_t) - V(s_t).
+
+    Yamazaki, "Temporal Difference (TD) Learning" (TD error delta_t = y_t - V);
+    CMU 10-403, Policy gradients, "Actor-Critic" (Q = r_0 + gamma V(s_1), the
+    one-step critic). Shapes: (T, *B) in and out.
+    """
+    y = td_targets(rewards, next_values, terminated, gamma=gamma)
+    return y - _like("values", values, y.shape, get_xp(y), dtype=y.dtype)
+
+
+def nstep_returns(rewards, next_values, terminated=None, truncated=None, *, gamma, n):
+    """n-step bootstrapped return, cut short at the episode's end or the rollout's.
+
+        y_{t:t+m} = r_t + gamma r_{t+1} + ... + gamma^{m-1} r_{t+m-1} + gamma^m V(s_{t+m})
+
+    with m = min(n, steps left in the episode or the array) and no V term if
+    the episode terminated inside the window; V(s_{t+m}) = next_values[t+m-1].
+    Yamazaki, "TD(lambda)" (n-step truncated return, indices shifted by one);
+    CMU 10-403, Policy gradients, "Actor-Critic" (k-step lookahead for A3C).
+    n = 1 gives td_targets; n >= T gives discounted_returns (Monte Carlo,
+    bootstrapping only at the cut). Shapes: (T, *B) in and out.
+    """
+    xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
+    gamma = _check_unit("gamma", gamma)
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
+    T = r.shape[0]
+    col = (T,) + (1,) * (r.ndim - 1)  # broadcast a per-row flag over the batch axes
+    acc = xp.zeros_like(r)
+    alive = xp.ones(r.shape, dtype=bool)  # the window of row t has not ended yet
+    disc = 1.0
+    for k in range(int(min(n, T))):
+        rows = xp.arange(T) + k
+        inside = (rows < T).reshape(col)
+        j = xp.minimum(rows, T - 1)  # row t + k, clamped; masked out by `inside`
+        live = alive & inside
+        acc = acc + xp.where(live, disc * r[j], 0.0)
+        stop = term[j] | trunc[j] | (rows == T - 1).reshape(col) | (k == n - 1)
+        acc = acc + xp.where(live & stop & ~term[j], disc * gamma * nv[j], 0.0)
+        alive = live & ~stop
+        disc *= gamma
+    return acc
+
+
+def lambda_returns(rewards, next_values, terminated=None, truncated=None, *, gamma, lam):
+    """lambda-return, the (1 - lam) lam^{n-1}-weighted average of the n-step returns.
+
+        y^lam_t = (1 - lam) sum_{n=1}^{m-1} lam^{n-1} y_{t:t+n} + lam^{m-1} y_{t:t+m}
+
+    (Yamazaki, "TD(lambda)"; the last weight takes the tail so the weights sum
+    to 1), computed by the equivalent backward recursion
+
+        y^lam_t = r_t + gamma (1 - terminated_t) [(1 - lam) V(s_{t+1}) + lam y^lam_{t+1}]
+
+    with y^lam_{t+1} replaced by V(s_{t+1}) = next_values[t] where the episode
+    was truncated or the array ends. lam = 0: TD(0) target; lam = 1: Monte
+    Carlo return. Equals gae(...) + values. Shapes: (T, *B) in and out.
+    """
+    xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
+    gamma, lam = _check_unit("gamma", gamma), _check_unit("lam", lam)
+    nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
+    T = r.shape[0]
+    y = xp.empty_like(r)
+    running = xp.zeros_like(r[0])
+    for t in range(T - 1, -1, -1):
+        cut = trunc[t] | (t == T - 1)
+        ahead = xp.where(cut, nv[t], running)
+        running = r[t] + gamma * xp.where(term[t], 0.0, (1.0 - lam) * nv[t] + lam * ahead)
+        y[t] = running
+    return y
+
+
+def gae(rewards, values, next_values, terminated=None, truncated=None, *, gamma, lam):
+    """Generalized advantage estimation (Schulman et al. 2016, "High-Dimensional
+    Continuous Control Using Generalized Advantage Estimation").
+
+        delta_t = r_t + gamma (1 - terminated_t) V(s_{t+1}) - V(s_t)       (td_errors)
+        A_hat_t = delta_t + gamma lam (1 - done_t) A_hat_{t+1},   A_hat_T = 0
+
+    done_t = terminated_t or truncated_t: the advantage sum stops at every
+    episode end, while a truncated step's delta still bootstraps from
+    V(final_obs) through next_values. lam = 1 gives discounted_returns(...,
+    next_values) - values (CMU 10-403, "REINFORCE": A_hat_t = R_t - b(s_t));
+    lam = 0 gives td_errors. It is the advantage estimate of PPO's step 5
+    (Yamazaki, "PPO-Clip") and A3C's A_i = R - V(s_i) when lam = 1.
+
+    Shapes: rewards, values, next_values, masks (T, *B); returns (T, *B).
+    """
+    delta = td_errors(rewards, values, next_values, terminated, gamma=gamma)
+    xp, _, _, trunc = _inputs(rewards, terminated, truncated)
+    lam = _check_unit("lam", lam)
+    done = _mask("terminated", terminated, delta.shape, xp) | trunc
+    decay = float(gamma) * lam
+    adv = xp.empty_like(delta)
+    running = xp.zeros_like(delta[0])
+    for t in range(delta.shape[0] - 1, -1, -1):
+        running = delta[t] + decay * xp.where(done[t], 0.0, running)
+        adv[t] = running
+    return adv
+
+
+# ----------------------------------------------------------------------------
+# importance weights for data drawn from another policy
+# ----------------------------------------------------------------------------
+
+
+def ratio(log_probs, old_log_probs):
+    """Per-step likelihood ratio r_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t) = exp(log_probs - old_log_probs).
+
+    Handwritten notes, "Importance Sampling" (E_p[f] = E_q[(p/q) f]); the
+    ratio of PPO and TRPO (Yamazaki, "PPO-Clip"). Shapes: any, equal; out the same.
+    """
+    xp = get_xp(log_probs, old_log_probs)
+    lp = _float("log_probs", log_probs, xp)
+    return xp.exp(lp - _like("old_log_probs", old_log_probs, lp.shape, xp, dtype=lp.dtype))
+
+
+def importance_weights(log_probs, behavior_log_probs, terminated=None, truncated=None, *, per_decision=True):
+    """Importance weights of off-policy data, products of ratios within each episode.
+
+        per decision:      rho_{0:t} = prod_{k=0}^{t} pi_theta(a_k|s_k) / beta(a_k|s_k)
+        whole trajectory:  rho(tau)  = prod_{k=0}^{H-1} pi_theta(a_k|s_k) / beta(a_k|s_k)
+                                     = p_theta(tau) / p_beta(tau)   (dynamics cancel)
+
+    k counts from the start of the episode row t belongs to (or row 0).
+    Course notes "Chapter 4", section 4.3 (the likelihood-ratio trick,
+    E_{tau~rho}[rho_theta(tau)/rho(tau) R(tau)]); handwritten notes,
+    "Importance Sampling". E_beta[rho(tau) f(tau)] = E_theta[f(tau)], and a
+    reward r_t needs only the weight of the prefix that caused it:
+    E_beta[rho_{0:t} f(tau_{0:t})] = E_theta[f(tau_{0:t})], so weighting
+    r_t by rho_{0:t} (per decision) is unbiased with lower variance. Computed
+    as exp of summed log ratios. Shapes: (T, *B) in and out.
+    """
+    xp, lr, term, trunc = _inputs(log_probs, terminated, truncated, behavior_log_probs, name="log_probs")
+    lr = lr - _like("behavior_log_probs", behavior_log_probs, lr.shape, xp, dtype=lr.dtype)
+    done = term | trunc
+    c = xp.empty_like(lr)  # log rho_{0:t}
+    c[0] = lr[0]
+    for t in range(1, lr.shape[0]):
+        c[t] = lr[t] + xp.where(done[t - 1], 0.0, c[t - 1])
+    if not per_decision:
+        for t in range(lr.shape[0] - 2, -1, -1):  # spread each episode's total back over it
+            c[t] = xp.where(done[t], c[t], c[t + 1])
+    return xp.exp(c)
