@@ -102,7 +102,9 @@ def _check_other(dist, other):
     if type(other) is not type(dist):
         raise ValueError(f"{owner}: other must be a {owner}, got {type(other).__name__}")
     if other.shape != dist.shape:
-        raise ValueError(f"{owner}: other must have parameter shape {dist.shape}, got {other.shape}")
+        raise ValueError(
+            f"{owner}: other must have parameter shape {dist.shape}, got {other.shape}"
+        )
 
 
 class Categorical:
@@ -268,7 +270,8 @@ class DiagGaussian:
         log pi(a) = -1/2 sum_i ((a_i - mu_i)^2 / sigma_i^2 + 2 log sigma_i + log 2 pi)
         score     with z = (a - mu) / sigma:   d/d mu = z / sigma,   d/d log_std = z^2 - 1
         entropy   H = sum_i (log sigma_i + 1/2 log(2 pi e)); dH/d mu = 0, dH/d log_std = 1
-        KL(1||2)  sum_i [log sigma2_i - log sigma1_i + (sigma1_i^2 + (mu1_i - mu2_i)^2) / (2 sigma2_i^2) - 1/2]
+        KL(1||2)  sum_i [log sigma2_i - log sigma1_i
+                         + (sigma1_i^2 + (mu1_i - mu2_i)^2) / (2 sigma2_i^2) - 1/2]
                   d/d mu2 = (mu2 - mu1) / sigma2^2,
                   d/d log_std2 = 1 - (sigma1^2 + (mu1 - mu2)^2) / sigma2^2
         Fisher    diagonal: 1 / sigma_i^2 for mu_i, 2 for log_std_i, 0 off the diagonal
@@ -347,7 +350,7 @@ class DiagGaussian:
         return self.xp.zeros_like(self.mean), self.xp.ones_like(self.std)
 
     def kl_grad(self, other):
-        """Gradient of KL(self || other) with respect to (other.mean, other.log_std), each (B, D)."""
+        """Gradient of KL(self || other) in (other.mean, other.log_std), each (B, D)."""
         _check_other(self, other)
         var2 = other.std**2
         d_mean = (other.mean - self.mean) / var2
@@ -362,7 +365,8 @@ class DiagGaussian:
 
     def fisher(self):
         """Per-sample Fisher in [mu, log_std], shape (B, 2D, 2D), diagonal."""
-        diag = self.xp.concatenate([1.0 / self.std**2, self.xp.full(self.shape, 2.0, dtype=self.std.dtype)], axis=1)
+        twos = self.xp.full(self.shape, 2.0, dtype=self.std.dtype)
+        diag = self.xp.concatenate([1.0 / self.std**2, twos], axis=1)
         return diag[:, :, None] * self.xp.eye(2 * self.shape[1], dtype=diag.dtype)
 
 

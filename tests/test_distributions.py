@@ -261,7 +261,10 @@ def test_score_has_mean_zero_and_second_moment_equal_to_fisher(kind):
     np.testing.assert_allclose(mean, 0.0, atol=1e-15)
     np.testing.assert_allclose(second, dist.fisher(), rtol=1e-13, atol=1e-15)
     v = rng.standard_normal(dist.logits.shape)
-    fisher_v = np.einsum("bij,bj->bi", dist.fisher(), v) if kind == "categorical" else dist.fisher() * v
+    if kind == "categorical":
+        fisher_v = np.einsum("bij,bj->bi", dist.fisher(), v)
+    else:
+        fisher_v = dist.fisher() * v
     np.testing.assert_allclose(dist.fisher_vp(v), fisher_v, rtol=1e-13, atol=1e-15)
 
 
@@ -293,7 +296,8 @@ def test_gaussian_kl_and_entropy_equal_exact_quadrature():
     rng = np.random.default_rng(16)
     (mu1, ls1), (mu2, ls2) = random_params("gaussian", rng), random_params("gaussian", rng)
     nodes, weights = gauss_hermite_grid(D)
-    kl, entropy = DiagGaussian(mu1, ls1).kl(DiagGaussian(mu2, ls2)), DiagGaussian(mu1, ls1).entropy()
+    kl = DiagGaussian(mu1, ls1).kl(DiagGaussian(mu2, ls2))
+    entropy = DiagGaussian(mu1, ls1).entropy()
     for b in range(B):
         p = DiagGaussian(np.tile(mu1[b], (len(nodes), 1)), ls1[b])
         q = DiagGaussian(np.tile(mu2[b], (len(nodes), 1)), ls2[b])
@@ -329,7 +333,8 @@ def test_gaussian_fisher_vp_matches_monte_carlo_estimate():
     v = np.array([1.0, -2.0, 0.5, 1.5])
     terms = s * (s @ v)[:, None]
     est, stderr = terms.mean(axis=0), terms.std(axis=0, ddof=1) / np.sqrt(n)
-    exact = np.concatenate(DiagGaussian(mean[None], log_std).fisher_vp(v[None, :D], v[None, D:]), axis=1)[0]
+    one = DiagGaussian(mean[None], log_std)
+    exact = np.concatenate(one.fisher_vp(v[None, :D], v[None, D:]), axis=1)[0]
     assert np.all(np.abs(est - exact) < 5 * stderr), (est, exact, stderr)
     # the score's own mean is zero, within the same 5-standard-error bound
     assert np.all(np.abs(s.mean(axis=0)) < 5 * s.std(axis=0, ddof=1) / np.sqrt(n))
@@ -453,7 +458,7 @@ def test_heads_bad_inputs_raise_clear_errors():
         Categorical(np.zeros(3))
     with pytest.raises(ValueError, match="logits must be finite; got 1 nan/inf"):
         Categorical(np.array([[0.0, np.inf]]))
-    with pytest.raises(ValueError, match=r"actions must be integers in \[0, 2\], got values from 0 to 3"):
+    with pytest.raises(ValueError, match=r"integers in \[0, 2\], got values from 0 to 3"):
         cat.log_prob([0, 3])
     with pytest.raises(ValueError, match=r"actions must have shape \(2,\), got \(3,\)"):
         cat.score([0, 1, 2])
@@ -466,7 +471,7 @@ def test_heads_bad_inputs_raise_clear_errors():
     bern = Bernoulli(np.zeros(2))
     with pytest.raises(ValueError, match=r"logits must have shape \(B,\), got \(2, 1\)"):
         Bernoulli(np.zeros((2, 1)))
-    with pytest.raises(ValueError, match=r"actions must be integers in \[0, 1\], got values from 0 to 2"):
+    with pytest.raises(ValueError, match=r"integers in \[0, 1\], got values from 0 to 2"):
         bern.log_prob([0, 2])
     with pytest.raises(ValueError, match="actions must be whole numbers"):
         bern.score(np.array([0.5, 1.0]))
@@ -485,3 +490,69 @@ def test_heads_bad_inputs_raise_clear_errors():
         gauss.score(np.full((3, 2), np.inf))
     with pytest.raises(ValueError, match=r"log_std part must have shape \(3, 2\)"):
         gauss.fisher_vp(np.zeros((3, 2)), np.zeros(3))
+
+
+# ----------------------------------------------------------------------------
+# CuPy: the same code on device arrays (skips where CuPy or a GPU is missing)
+# ----------------------------------------------------------------------------
+
+
+def _cupy_or_skip():
+    cp = pytest.importorskip("cupy")
+    try:
+        cp.cuda.runtime.getDeviceCount()
+    except Exception as err:  # noqa: BLE001 - any CUDA failure means "no GPU here"
+        pytest.skip(f"CuPy is installed but no GPU is usable: {err}")
+    return cp
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cupy_arrays_give_the_numpy_results(kind):
+    cp = _cupy_or_skip()
+    params = random_params(kind, np.random.default_rng(30))
+    host, device = build(kind, params), build(kind, tuple(cp.asarray(x) for x in params))
+    a_host = host.sample(np.random.default_rng(1))
+    a_device = device.sample(np.random.default_rng(1))  # drawn on the host, same seed
+    assert type(a_device).__module__.startswith("cupy")
+    np.testing.assert_array_equal(cp.asnumpy(a_device), a_host)
+    other = build(kind, random_params(kind, np.random.default_rng(31)))
+    other_params = random_params(kind, np.random.default_rng(31))
+    other_device = build(kind, tuple(cp.asarray(x) for x in other_params))
+    pairs = [
+        (host.log_prob(a_host), device.log_prob(a_device)),
+        (host.entropy(), device.entropy()),
+        (host.kl(other), device.kl(other_device)),
+        (host.mode(), device.mode()),
+    ]
+    pairs += list(zip(as_tuple(host.score(a_host)), as_tuple(device.score(a_device))))
+    pairs += list(zip(as_tuple(host.entropy_grad()), as_tuple(device.entropy_grad())))
+    pairs += list(zip(as_tuple(host.kl_grad(other)), as_tuple(device.kl_grad(other_device))))
+    v = params
+    v_device = tuple(cp.asarray(x) for x in v)
+    pairs += list(zip(as_tuple(host.fisher_vp(*v)), as_tuple(device.fisher_vp(*v_device))))
+    pairs.append((host.fisher(), device.fisher()))
+    for want, got in pairs:
+        np.testing.assert_allclose(cp.asnumpy(got), want, rtol=1e-12, atol=1e-14)
+
+
+def test_cupy_tabular_policies_give_the_numpy_results():
+    cp = _cupy_or_skip()
+    rng = np.random.default_rng(32)
+    s, a = np.array([0, 2, 1]), np.array([3, 0, 1])
+    for policy, theta in tabular_policies(rng):
+        if isinstance(policy, LinearSoftmax):
+            device_policy = LinearSoftmax(cp.asarray(policy.features))
+        else:
+            device_policy = policy
+        theta_d = cp.asarray(theta)
+        probs_d = cp.asnumpy(device_policy.probs(theta_d))
+        np.testing.assert_allclose(probs_d, policy.probs(theta), rtol=1e-13)
+        np.testing.assert_allclose(
+            cp.asnumpy(device_policy.score(theta_d, cp.asarray(s), cp.asarray(a))),
+            policy.score(theta, s, a),
+            rtol=1e-12,
+            atol=1e-14,
+        )
+        draws = device_policy.sample(theta_d, cp.asarray(s), np.random.default_rng(3))
+        want = policy.sample(theta, s, np.random.default_rng(3))
+        np.testing.assert_array_equal(cp.asnumpy(draws), want)
