@@ -15,11 +15,43 @@ protocol only, so it knows nothing of any one algorithm:
         def act(self, obs, greedy=True): ...
         def state_dict(self) -> dict: ...
         def load_state_dict(self, state): ...
+
+`act` accepts a batch of any size (evaluation uses its own vector env).
+`state_dict()` returns arrays, possibly in nested dicts (checkpoints flatten
+them with "/" keys; keys must not contain "/"); it includes
+`rng_state_dict(rng)` and `env.get_state()`, so that a learner rebuilt from
+(env, cfg, rng) and given `load_state_dict(state)` continues bit-identically.
+
+Configuration and the command line
+----------------------------------
+An algorithm module `purerl/algos/NAME.py` appears in `python -m purerl train`
+once it has a line in purerl/algos/registry.py and provides:
+
+- `Config`: a frozen dataclass; every field has a type annotation (int, float,
+  bool, str, tuple[int, ...], Literal[...] or X | None) and a default, and is
+  documented with `metadata={"help": ...}`, which `config_field` writes for you:
+
+      @dataclass(frozen=True)
+      class Config:
+          lr: float = config_field(3e-4, "Adam step size alpha")
+          hidden_sizes: tuple[int, ...] = config_field((64, 64), "MLP hidden widths")
+
+  `train NAME --help` lists each field with its type, default and help text;
+  `--set lr=1e-3` parses the value by the field's type. Fields named
+  `total_steps` and `num_envs` are set by `--steps` and `--num-envs`.
+  `validate()` raises ValueError naming the field, value and accepted range.
+- `Learner`: the protocol above.
+- `QUICK_CONFIG`: a dict of field overrides for a run of a few seconds that
+  still exercises every part of the update (e.g. replay warm-up shorter than
+  the run); the resume test trains with it.
+- optional `DEFAULT_ENV` (default "CartPole-v1"): the env `train NAME` uses
+  without --env; optional `DETERMINISTIC = False` for learners whose runs do
+  not repeat bit for bit (excluded from the resume test).
 """
 
 import math
 from collections import deque
-from dataclasses import fields
+from dataclasses import field, fields
 
 import numpy as np
 
@@ -96,6 +128,16 @@ def train(learner, total_steps, callback=None):
         if callback is not None and callback(learner, row):
             break
     return history
+
+
+def config_field(default, help):
+    """A dataclass field with a default and its documentation for `--help`.
+
+    Shorthand for `field(default=default, metadata={"help": help})`; write the
+    symbol and the equation it enters, e.g. "clip_eps: PPO clip range epsilon
+    in clip(ratio, 1 - eps, 1 + eps)".
+    """
+    return field(default=default, metadata={"help": help})
 
 
 def config_from_dict(config_cls, values):

@@ -1,0 +1,33 @@
+"""The algorithms the command line knows: CLI name -> module path.
+
+Modules are imported only when used, so `python -m purerl --help` stays fast
+and a broken learner cannot break the other commands. To add an algorithm,
+add one line here; the module provides what purerl/algos/base.py lists under
+"Configuration and the command line".
+"""
+
+import importlib
+
+ALGORITHMS = {
+    "random": "purerl.algos.uniform",
+}
+
+
+def names():
+    """The registered CLI names, sorted."""
+    return sorted(ALGORITHMS)
+
+
+def load(name):
+    """Import and return the module of algorithm `name`.
+
+    Raises ValueError listing the registered names when `name` is unknown.
+    """
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; available: {', '.join(names())}")
+    return importlib.import_module(ALGORITHMS[name])
+
+
+def default_env(module):
+    """The environment `train NAME` uses when --env is not given."""
+    return getattr(module, "DEFAULT_ENV", "CartPole-v1")

@@ -1,0 +1,182 @@
+"""Run directories: everything to reproduce, resume, evaluate and plot a run.
+
+    runs/ppo-CartPole-v1-seed0-20250101-120000/
+        config.json                 algo, env, seed, total_steps, the full Config,
+                                    purerl / numpy / numba / Python versions, command
+        metrics.csv                 one row per iteration (purerl/logger.py)
+        checkpoints/step-*.npz      periodic checkpoints, named by env steps (newest few kept)
+        policy.npz                  the final checkpoint (same format as the others)
+
+A run is rebuilt from its config and a checkpoint: the environment with
+`make_vec(env, num_envs, seed=seed)`, the learner with
+`Learner(env, cfg, numpy.random.default_rng(seed))`, then
+`load_state_dict(checkpoint state)`, which restores parameters, optimizer,
+RNG and environment state, so the run continues bit-identically.
+"""
+
+import glob
+import json
+import os
+import platform
+import re
+import sys
+import time
+
+import numpy as np
+
+import envs
+import purerl
+from purerl import checkpoint, configs
+from purerl.algos import registry
+
+GYM_PREFIX = "gym:"
+CONFIG = "config.json"
+METRICS = "metrics.csv"
+POLICY = "policy.npz"
+CHECKPOINTS = "checkpoints"
+
+
+def versions():
+    """The software versions a run records in config.json."""
+    import numba
+
+    return {"purerl": purerl.__version__, "numpy": np.__version__, "numba": numba.__version__,
+            "python": platform.python_version()}
+
+
+def env_names():
+    """Names accepted by --env: purerl's environments, plus gym:ID with Gymnasium."""
+    return list(envs.names())
+
+
+def check_env_name(name):
+    """ValueError listing the valid names when `name` is not an environment."""
+    if name.startswith(GYM_PREFIX):
+        return
+    known = env_names()
+    if name not in known:
+        raise ValueError(
+            f"unknown environment {name!r}; available: {', '.join(known)}, "
+            f"or {GYM_PREFIX}ID for any Gymnasium environment (needs the gym extra)"
+        )
+
+
+def make_env(name, num_envs, seed, env_kwargs=None):
+    """A vector env of `num_envs` games of `name`, seeded with `seed`."""
+    check_env_name(name)
+    kwargs = dict(env_kwargs or {})
+    if name.startswith(GYM_PREFIX):
+        from envs import gymnasium_compat
+
+        return gymnasium_compat.make_vec(name[len(GYM_PREFIX):], num_envs, seed=seed, **kwargs)
+    return envs.make_vec(name, num_envs, seed=seed, **kwargs)
+
+
+def num_envs_of(cfg):
+    """The number of parallel games a config asks for (1 if it has no num_envs)."""
+    return int(getattr(cfg, "num_envs", 1))
+
+
+def build_learner(module, env_name, cfg, seed, env_kwargs=None):
+    """A fresh learner of algorithm `module` on a new vector env."""
+    env = make_env(env_name, num_envs_of(cfg), seed, env_kwargs)
+    return module.Learner(env, cfg, np.random.default_rng(seed))
+
+
+def restore_learner(ck, config_overrides=None):
+    """(module, cfg, learner) rebuilt from a loaded checkpoint, state restored.
+
+    `config_overrides` (e.g. a larger total_steps on resume) replace fields of
+    the saved config. CheckpointError if the file does not fit the learner.
+    """
+    try:
+        module = registry.load(ck.algo)
+    except ValueError as err:
+        raise checkpoint.CheckpointError(f"{ck.path}: {err}") from None
+    values = json.loads(ck.config_json)
+    values.update(config_overrides or {})
+    cfg = configs.config_from_values(module.Config, values)
+    learner = build_learner(module, ck.env, cfg, ck.meta["seed"], ck.meta.get("env_kwargs"))
+    checkpoint.check_compatible(ck, ck.algo, learner.state_dict())
+    learner.load_state_dict(ck.state)
+    return module, cfg, learner
+
+
+def run_name(algo, env, seed, when=None):
+    """ALGO-ENV-seedS-YYYYmmdd-HHMMSS, with characters unsafe in paths made '-'."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+    safe_env = re.sub(r"[^A-Za-z0-9_.-]+", "-", env)
+    return f"{algo}-{safe_env}-seed{seed}-{stamp}"
+
+
+def create_run_dir(out, algo, env, seed):
+    """Make a new, empty run directory under `out` (suffix -2, -3... if taken)."""
+    base = os.path.join(out, run_name(algo, env, seed))
+    path, n = base, 1
+    while True:
+        try:
+            os.makedirs(os.path.join(path, CHECKPOINTS))
+            return path
+        except FileExistsError:
+            n += 1
+            path = f"{base}-{n}"
+
+
+def write_config(run_dir, info):
+    checkpoint.atomic_write_text(os.path.join(run_dir, CONFIG), json.dumps(info, indent=2) + "\n")
+
+
+def read_config(run_dir):
+    """config.json of a run directory; ValueError if this is not one."""
+    path = os.path.join(run_dir, CONFIG)
+    if not os.path.isfile(path):
+        raise ValueError(f"{run_dir} is not a purerl run directory (no {CONFIG})")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+
+
+def run_info(algo, env, env_kwargs, seed, total_steps, cfg):
+    """The contents of config.json for a new run."""
+    return {
+        "algo": algo, "env": env, "env_kwargs": dict(env_kwargs or {}), "seed": seed,
+        "total_steps": total_steps, "config": json.loads(configs.config_to_json(cfg)),
+        "versions": versions(), "command": " ".join(["python -m purerl"] + sys.argv[1:]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def checkpoint_path(run_dir, env_steps):
+    return os.path.join(run_dir, CHECKPOINTS, f"step-{env_steps:012d}.npz")
+
+
+def list_checkpoints(run_dir):
+    """Periodic checkpoint files, oldest first (temporary files are ignored)."""
+    return sorted(glob.glob(os.path.join(run_dir, CHECKPOINTS, "step-*.npz")))
+
+
+def latest_checkpoint(run_dir):
+    """The checkpoint a resume continues from; ValueError if there is none."""
+    found = list_checkpoints(run_dir)
+    if not found:
+        raise ValueError(f"{run_dir} has no checkpoints in {CHECKPOINTS}/")
+    return found[-1]
+
+
+def policy_checkpoint(run_dir):
+    """What eval and watch load: policy.npz, else (interrupted run) the latest checkpoint."""
+    if os.path.isfile(run_dir):
+        return run_dir  # a checkpoint file given directly
+    path = os.path.join(run_dir, POLICY)
+    if os.path.isfile(path):
+        return path
+    read_config(run_dir)  # a clear error if this is not a run directory at all
+    return latest_checkpoint(run_dir)
+
+
+def prune_checkpoints(run_dir, keep):
+    """Delete all but the newest `keep` periodic checkpoints."""
+    for path in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
+        os.unlink(path)

@@ -1,0 +1,153 @@
+"""One training session of a run: step the learner, log, checkpoint, stop safely.
+
+The loop is `purerl.algos.base.train` with a callback that, after every
+iteration, appends the metrics row, updates the progress line, and saves a
+checkpoint when one is due. It never loses the last good checkpoint:
+
+- a checkpoint is written before the first iteration and then every
+  `save_every` env steps or `save_minutes` minutes, and at the end;
+- Ctrl-C (SIGINT) only sets a flag; the loop saves a checkpoint after the
+  current iteration and stops, saying how to resume. A second Ctrl-C raises
+  KeyboardInterrupt at once (the previous checkpoint stays intact, because
+  checkpoints are written atomically);
+- a NonFiniteError from the learner stops training without saving the
+  broken state.
+"""
+
+import math
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+from purerl import checkpoint, configs, runs
+from purerl.algos.base import NonFiniteError, train
+from purerl.logger import MetricsWriter, Progress
+
+EXIT_INTERRUPTED = 130
+
+
+class InterruptFlag:
+    """SIGINT handler for the duration of a `with` block: first press sets
+    `requested`, the second raises KeyboardInterrupt."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def handler(self, signum=signal.SIGINT, frame=None):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        # os.write, not print: a handler may run in the middle of a print().
+        os.write(2, b"\nCtrl-C: saving a checkpoint after this iteration (press again to abort now)\n")
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+@dataclass
+class Session:
+    """A learner inside its run directory, and what its checkpoints record."""
+
+    run_dir: str
+    algo: str
+    env: str
+    seed: int
+    cfg: object
+    learner: object
+    total_steps: int
+    env_kwargs: dict = field(default_factory=dict)
+    metrics_rows: int = 0
+    wall_time: float = 0.0  # seconds spent in earlier sessions of this run
+
+
+@dataclass
+class Options:
+    save_every: int = 0        # env steps between checkpoints; 0: a tenth of the run
+    save_minutes: float = 10.0
+    keep: int = 3              # periodic checkpoints kept
+    pause_at: int = 0          # stop (resumably) once this many env steps are done; 0: never
+    stream: object = None
+    tty: object = None
+    every_seconds: float = 30.0
+
+
+def save(session, path, wall_time):
+    learner = session.learner
+    meta = {
+        "seed": session.seed, "env_kwargs": session.env_kwargs,
+        "env_steps": int(learner.env_steps), "iteration": int(learner.iteration),
+        "total_steps": session.total_steps, "metrics_rows": session.metrics_rows,
+        "wall_time": wall_time,
+    }
+    checkpoint.save(path, learner.state_dict(), algo=session.algo, env=session.env,
+                    config_json=configs.config_to_json(session.cfg), meta=meta)
+    return path
+
+
+def run(session, options):
+    """Train until total_steps, an interrupt or pause_at. Returns (exit code, Progress)."""
+    learner = session.learner
+    metrics = MetricsWriter(os.path.join(session.run_dir, runs.METRICS), keep_rows=session.metrics_rows)
+    progress = Progress(session.total_steps, start_steps=learner.env_steps, stream=options.stream,
+                        tty=options.tty, every_seconds=options.every_seconds)
+    save_every = options.save_every or max(session.total_steps // 10, 1)
+    state = {"next_save": learner.env_steps + save_every, "saved_at": time.monotonic(),
+             "last": None, "saved_steps": learner.env_steps, "stop": None}
+
+    def wall():
+        return session.wall_time + progress.elapsed()
+
+    def checkpoint_now():
+        state["last"] = save(session, runs.checkpoint_path(session.run_dir, learner.env_steps), wall())
+        runs.prune_checkpoints(session.run_dir, options.keep)
+        state["saved_at"] = time.monotonic()
+        state["saved_steps"] = learner.env_steps
+        state["next_save"] = learner.env_steps + save_every
+
+    def after_iteration(learner, row):
+        metrics.write({"iteration": learner.iteration, "env_steps": learner.env_steps,
+                       "wall_time": wall(), **row})
+        session.metrics_rows = metrics.rows
+        progress.update(learner.env_steps, int(row.get("episodes", 0)),
+                        float(row.get("mean_return", math.nan)))
+        if flag.requested:
+            state["stop"] = "interrupt"
+        elif options.pause_at and learner.env_steps >= options.pause_at < session.total_steps:
+            state["stop"] = "pause"
+        time_due = time.monotonic() - state["saved_at"] >= 60 * options.save_minutes
+        if state["stop"] or learner.env_steps >= state["next_save"] or time_due:
+            checkpoint_now()
+        return state["stop"] is not None
+
+    with InterruptFlag() as flag:
+        if not runs.list_checkpoints(session.run_dir):
+            checkpoint_now()  # a good checkpoint exists before the first update
+        state["last"] = runs.latest_checkpoint(session.run_dir)
+        try:
+            train(learner, session.total_steps, callback=after_iteration)
+        except NonFiniteError as err:
+            progress.message(f"error: {err}")
+            progress.message(f"the last good checkpoint is kept: {state['last']}")
+            return 1, progress
+        except KeyboardInterrupt:
+            progress.message(f"aborted; the last checkpoint is {state['last']}")
+            return EXIT_INTERRUPTED, progress
+    if state["stop"] is not None:
+        what = "interrupted" if state["stop"] == "interrupt" else "paused"
+        progress.message(f"{what} at {learner.env_steps:,} env steps; checkpoint saved: {state['last']}")
+        progress.message(f"resume with: python -m purerl train --resume {session.run_dir}")
+        return (EXIT_INTERRUPTED if state["stop"] == "interrupt" else 0), progress
+    if learner.env_steps > state["saved_steps"]:
+        checkpoint_now()
+    save(session, os.path.join(session.run_dir, runs.POLICY), wall())
+    progress.finish()
+    return 0, progress
