@@ -11,10 +11,12 @@ through the batch's other returns unless it leaves the sample's own return
 out (leave_one_out_baseline); the exact tests show the O(1/N) bias of the
 plain batch mean and its absence with leave-one-out.
 
-Conventions: batch functions take the episode axis last, so `returns` is (N,)
-(one R(tau) per episode) or (T, N) (G_t of N episodes aligned at t = 0, with
-a `mask` (T, N) marking the steps that exist). Pure; the array module comes
-from the inputs.
+Conventions: batch functions reduce over the last axis, the episode axis, so
+`returns` is (N,) (one R(tau) per episode) or (T, N) (G_t of N episodes
+aligned at t = 0, with a `mask` (T, N) marking the steps that exist); any
+leading axes index independent batches (the exact oracle's (H, M, n)).
+Results keep that axis with length 1 so that `returns - b` broadcasts.
+Pure; the array module comes from the inputs.
 """
 
 from purerl.backend import get_xp
@@ -29,34 +31,35 @@ def _masked(returns, mask):
 
 
 def constant_baseline(returns, mask=None):
-    """b = (1/N) sum_i R(tau^(i)), the batch's mean return (a 0-d array).
+    """b = (1/N) sum_i R(tau^(i)), the batch's mean return, along the last (episode) axis.
 
     CMU 10-403, Policy gradients, "Baseline choices" (constant baseline
-    b = E[R(tau)]); handwritten notes, "Baselines" (b = (1/N) sum r(tau)).
-    returns: (N,) or (T, N) with mask; the mean is over all valid entries.
+    b = E[R(tau)] estimated from the batch); handwritten notes, "Baselines"
+    (b = (1/N) sum r(tau)). returns (..., N): one R(tau) per episode (leading
+    axes index separate batches); mask (..., N) marks valid entries.
+    Returns (..., 1), so R - b broadcasts. A slice with no valid entry gets 0.
+    Biased by -(1/N) grad J when used on the batch it came from (see the
+    module docstring); leave_one_out_baseline is the unbiased version.
     """
     xp, x, m = _masked(returns, mask)
-    count = int(m.sum())
-    if count == 0:
-        raise ValueError("constant_baseline needs at least one valid return")
-    return xp.where(m, x, 0.0).sum() / count
+    count = m.sum(axis=-1, keepdims=True)
+    total = xp.where(m, x, 0.0).sum(axis=-1, keepdims=True)
+    return xp.where(count > 0, total / xp.maximum(count, 1), 0.0)
 
 
 def time_baseline(returns, mask=None):
-    """b_t = mean over the batch's episodes of G_t^(i), shape (T, 1) to broadcast over N.
+    """b_t = (1/N) sum_i G_t^(i): at each step t, the batch's mean return-to-go.
 
     CMU 10-403, Policy gradients, "Baseline choices" (time-dependent
     baseline b_t = (1/N) sum_i sum_{k=t}^{H} R(s_k^(i), a_k^(i))); course notes
     "Chapter 4", section 4.4 (b_t estimating the average reward-to-go).
-    returns (T, N): episodes aligned at t = 0; mask (T, N) marks existing
-    steps. Rows with no valid entry get b_t = 0.
+    returns (T, ..., N): the N episodes aligned at t = 0; mask (T, ..., N)
+    marks the steps that exist (ragged episodes). Returns (T, ..., 1): the
+    constant_baseline of every row.
     """
-    xp, x, m = _masked(returns, mask)
-    if x.ndim != 2:
-        raise ValueError(f"time_baseline needs returns of shape (T, N), got {tuple(x.shape)}")
-    count = m.sum(axis=1, keepdims=True)
-    total = xp.where(m, x, 0.0).sum(axis=1, keepdims=True)
-    return xp.where(count > 0, total / xp.maximum(count, 1), 0.0)
+    if get_xp(returns).asarray(returns).ndim < 2:
+        raise ValueError(f"time_baseline needs returns of shape (T, ..., N), got {get_xp(returns).asarray(returns).shape}")
+    return constant_baseline(returns, mask)
 
 
 def leave_one_out_baseline(returns, mask=None):
