@@ -1,7 +1,9 @@
 """The command line: `python -m purerl {train,eval,watch,plot,bench} ...`.
 
 Argument parsing lives here and only here; the library itself takes
-configuration dataclasses, never argv.
+configuration dataclasses, never argv. Every expected failure (a bad name or
+value, an unreadable checkpoint) ends as one line `purerl CMD: error: ...`
+on stderr with exit status 1 or 2, never a traceback.
 """
 
 import argparse
@@ -11,6 +13,11 @@ import sys
 
 import purerl.bench
 from purerl import __version__
+from purerl.checkpoint import CheckpointError
+
+
+class CliError(Exception):
+    """An error the user can fix; printed as one line, exit status 1."""
 
 
 def add_bench_parser(subparsers):
@@ -28,6 +35,103 @@ def add_bench_parser(subparsers):
         sub.set_defaults(handler=module.main)
 
 
+def add_train_parser(subparsers):
+    from purerl import train_command
+
+    train = subparsers.add_parser(
+        "train", add_help=False, help="train an agent (train ALGO --help lists its settings)",
+        description="Train ALGO on an environment; everything lands in a new run directory.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train_command.add_arguments(train)
+    train.set_defaults(handler=lambda args: train_command.main(args, train), parser=train)
+
+
+def add_eval_parser(subparsers):
+    ev = subparsers.add_parser(
+        "eval", help="evaluate a trained policy: mean and std of the return",
+        description="Load a run's final (or a given) checkpoint and play whole episodes with it.",
+    )
+    ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (or a checkpoint .npz)")
+    ev.add_argument("--episodes", type=int, default=10, help="episodes to play (default 10)")
+    ev.add_argument("--seed", type=int, default=0,
+                    help="episode i is seeded with SEED + i (default 0)")
+    ev.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load instead of policy.npz")
+    ev.add_argument("--sample", action="store_true",
+                    help="sample actions from the policy instead of taking the greedy / mean action")
+    ev.set_defaults(handler=cmd_eval)
+
+
+def cmd_eval(args):
+    import numpy as np
+
+    from purerl import runs
+    from purerl.checkpoint import load
+    from purerl.evaluate import evaluate
+
+    if args.episodes < 1:
+        raise CliError(f"--episodes must be >= 1, got {args.episodes}")
+    path = args.checkpoint or _policy_path(args.run_dir)
+    ck = load(path)
+    _, _, learner = runs.restore_learner(ck)
+    env = runs.make_env(ck.env, args.episodes, args.seed, ck.meta.get("env_kwargs"))
+    returns = evaluate(learner.act, env, episodes=args.episodes, seed=args.seed,
+                       greedy=not args.sample)
+    mode = "sampled actions" if args.sample else "greedy actions"
+    print(f"{ck.algo} on {ck.env}, {path} ({ck.meta['env_steps']:,} env steps)")
+    print(f"return over {args.episodes} episodes ({mode}, seeds {args.seed}..{args.seed + args.episodes - 1}): "
+          f"{np.mean(returns):.2f} ± {np.std(returns):.2f} (min {np.min(returns):.2f}, max {np.max(returns):.2f})")
+    return 0
+
+
+def _policy_path(run_dir):
+    from purerl import runs
+
+    try:
+        return runs.policy_checkpoint(run_dir)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+
+
+def add_watch_parser(subparsers):
+    from purerl import watch
+
+    w = subparsers.add_parser(
+        "watch", help="play an episode in the terminal (or write a GIF)",
+        description="Play one episode with a run's policy, drawn as text in the terminal; "
+                    "--gif writes an animation instead (needs the plot extra).",
+    )
+    w.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (or a checkpoint .npz)")
+    w.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load instead of policy.npz")
+    watch.add_arguments(w)
+    w.set_defaults(handler=cmd_watch)
+
+
+def cmd_watch(args):
+    from purerl import watch
+
+    args.checkpoint = args.checkpoint or _policy_path(args.run_dir)
+    return watch.main(args)
+
+
+def add_plot_parser(subparsers):
+    p = subparsers.add_parser(
+        "plot", help="learning curves of one or more runs as a PNG",
+        description="Plot mean return against env steps for each run, overlaid (needs the plot extra).",
+    )
+    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="run directories to overlay")
+    p.add_argument("--out", metavar="FILE",
+                   help="PNG to write (default: RUN_DIR/learning_curve.png for one run, "
+                        "learning_curves.png for several)")
+    p.set_defaults(handler=cmd_plot)
+
+
+def cmd_plot(args):
+    from purerl import plot
+
+    return plot.main(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="purerl",
@@ -35,6 +139,10 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"purerl {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_train_parser(subparsers)
+    add_eval_parser(subparsers)
+    add_watch_parser(subparsers)
+    add_plot_parser(subparsers)
     add_bench_parser(subparsers)
     return parser
 
@@ -45,7 +153,14 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
-    return args.handler(args) or 0
+    try:
+        return args.handler(args) or 0
+    except (CliError, CheckpointError) as err:
+        print(f"purerl {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"purerl {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

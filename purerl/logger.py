@@ -117,13 +117,15 @@ class Progress:
         self.last_decile = start_steps * 10 // max(total_steps, 1)
         self.printed_any = False
         self.in_place = False
+        self.episodes, self.mean_return = 0, math.nan
 
     def line(self, env_steps, episodes, mean_return):
         elapsed = self.clock() - self.t0
         done = env_steps - self.start_steps
         rate = done / elapsed if elapsed > 0 else math.nan
-        eta = (self.total_steps - env_steps) / rate if rate > 0 else math.nan
-        pct = 100.0 * env_steps / max(self.total_steps, 1)
+        remaining = max(self.total_steps - env_steps, 0)
+        eta = 0.0 if remaining == 0 else remaining / rate if rate > 0 else math.nan
+        pct = min(100.0 * env_steps / max(self.total_steps, 1), 100.0)
         ret = "n/a" if math.isnan(mean_return) else f"{mean_return:.1f}"
         rate_text = "?" if math.isnan(rate) else f"{rate:,.0f}"
         return (f"steps {env_steps:,}/{self.total_steps:,} ({pct:.0f}%) | {rate_text} steps/s"
@@ -132,6 +134,7 @@ class Progress:
 
     def update(self, env_steps, episodes, mean_return):
         """Show the state after an iteration (throttled)."""
+        self.episodes, self.mean_return = episodes, mean_return
         now = self.clock()
         decile = env_steps * 10 // max(self.total_steps, 1)
         if self.tty:

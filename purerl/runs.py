@@ -180,3 +180,19 @@ def prune_checkpoints(run_dir, keep):
     """Delete all but the newest `keep` periodic checkpoints."""
     for path in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
         os.unlink(path)
+
+
+def reward_threshold(env_name, env_kwargs=None):
+    """The return at which `env_name` counts as solved, if its spec gives one."""
+    if env_name.startswith(GYM_PREFIX):
+        try:
+            import gymnasium
+
+            return gymnasium.spec(env_name[len(GYM_PREFIX):]).reward_threshold
+        except Exception:  # noqa: BLE001 - no threshold is not an error
+            return None
+    try:
+        env = envs.make(env_name, **dict(env_kwargs or {}))
+    except Exception:  # noqa: BLE001
+        return None
+    return getattr(getattr(env, "spec", None), "reward_threshold", None)

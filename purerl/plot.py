@@ -1,0 +1,80 @@
+"""`python -m purerl plot RUN_DIR [RUN_DIR ...]`: learning curves as a PNG.
+
+Each run's metrics.csv gives its curve: the mean return of the last 100
+finished training episodes (the learner's `mean_return`) against env steps.
+Runs of the same algorithm and environment share a colour, so several seeds
+read as one band of lines. Needs matplotlib (the `plot` extra); without it
+the command says how to install it.
+"""
+
+import math
+import os
+
+from purerl import runs
+from purerl.logger import read_metrics
+
+INSTALL_HINT = 'python -m pip install "purerl[plot]" (in a checkout: python -m pip install -e ".[plot]")'
+
+
+def require_matplotlib(what):
+    """Import matplotlib with a file-only backend, or raise CliError saying how to install it."""
+    from purerl.cli import CliError
+
+    try:
+        import matplotlib
+    except ImportError:
+        raise CliError(f"{what} needs matplotlib, which is not installed; install it with: {INSTALL_HINT}") from None
+    matplotlib.use("Agg")
+    return matplotlib
+
+
+def load_curve(run_dir):
+    """(label, group, env steps, mean returns) of one run; ValueError if it has no metrics yet."""
+    info = runs.read_config(run_dir)
+    path = os.path.join(run_dir, runs.METRICS)
+    if not os.path.isfile(path):
+        raise ValueError(f"{run_dir} has no {runs.METRICS} yet")
+    metrics = read_metrics(path)
+    group = f"{info['algo']} on {info['env']}"
+    return f"{group}, seed {info['seed']}", group, metrics["env_steps"], metrics.get("mean_return", [])
+
+
+def default_out(run_dirs):
+    if len(run_dirs) == 1:
+        return os.path.join(run_dirs[0], "learning_curve.png")
+    return "learning_curves.png"
+
+
+def plot_runs(run_dirs, out):
+    """Draw every run's curve on one set of axes and save it to `out` (PNG)."""
+    require_matplotlib("plot")
+    import matplotlib.pyplot as plt
+
+    curves = [load_curve(d) for d in run_dirs]
+    colours = {}
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, group, steps, returns in curves:
+        colour = colours.setdefault(group, f"C{len(colours) % 10}")
+        ax.plot(steps, returns, color=colour, alpha=0.85, linewidth=1.4, label=label)
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("mean return (last 100 episodes)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    finite = [r for _, _, _, rs in curves for r in rs if not math.isnan(r)]
+    ax.set_title("learning curves" if finite else "learning curves (no finished episodes yet)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def main(args):
+    from purerl.cli import CliError
+
+    out = args.out or default_out(args.run_dirs)
+    try:
+        plot_runs(args.run_dirs, out)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    print(f"wrote {out} ({len(args.run_dirs)} run{'s' if len(args.run_dirs) > 1 else ''})")
+    return 0

@@ -1,0 +1,210 @@
+"""`python -m purerl train`: start a run, or resume one, and report how it went.
+
+`train ALGO --help` lists every field of the algorithm's Config (type,
+default, documentation), read from the dataclass (purerl/configs.py).
+"""
+
+import json
+import math
+import sys
+import textwrap
+
+import numpy as np
+
+from purerl import checkpoint, configs, runs, trainer
+from purerl.algos import registry
+from purerl.algos.base import config_from_dict
+from purerl.cli import CliError
+from purerl.evaluate import evaluate
+from purerl.logger import format_duration
+
+EVAL_SEED = 0  # the final evaluation uses the same episodes as `purerl eval` by default
+
+
+def add_arguments(parser):
+    parser.add_argument("algo", metavar="ALGO", nargs="?",
+                        help=f"algorithm: {', '.join(registry.names())}")
+    parser.add_argument("-h", "--help", action="store_true", help="show this help (with ALGO: its settings)")
+    parser.add_argument("--env", metavar="NAME", help="environment (default: the algorithm's, e.g. CartPole-v1); "
+                        "gym:ID for a Gymnasium environment")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the learner and the environments (default 0)")
+    parser.add_argument("--steps", type=int, metavar="N", help="total env steps (sets total_steps)")
+    parser.add_argument("--num-envs", type=int, metavar="K", help="parallel games (sets num_envs)")
+    parser.add_argument("--out", default="runs", metavar="DIR", help="where run directories go (default runs/)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="set a config field (repeatable); see train ALGO --help")
+    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="keyword argument for the environment, e.g. obs_type=state (repeatable)")
+    parser.add_argument("--resume", metavar="RUN_DIR",
+                        help="continue RUN_DIR from its last checkpoint (--steps N raises its total)")
+    parser.add_argument("--save-every", type=int, default=0, metavar="N",
+                        help="checkpoint every N env steps (default: a tenth of the run)")
+    parser.add_argument("--keep", type=int, default=3, metavar="K", help="periodic checkpoints kept (default 3)")
+    parser.add_argument("--pause-at", type=int, default=0, metavar="N",
+                        help="stop resumably after N env steps without changing the run's total")
+    parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",
+                        help="greedy episodes played after training (default 10; 0 skips)")
+
+
+def config_help(module, algo):
+    """The "settings" block of `train ALGO --help`."""
+    lines = [f"settings of {algo} (--set KEY=VALUE; --steps sets total_steps, --num-envs sets num_envs):"]
+    for name, kind, default, doc in configs.field_docs(module.Config):
+        lines.append(f"  {name}={default}  ({kind})")
+        lines += textwrap.wrap(doc or "(undocumented)", width=78, initial_indent="      ",
+                               subsequent_indent="      ")
+    lines.append(f"default environment: {registry.default_env(module)}")
+    return "\n".join(lines)
+
+
+def _load_algo(parser, algo):
+    try:
+        return registry.load(algo)
+    except ValueError as err:
+        parser.error(str(err))
+
+
+def main(args, parser):
+    if args.help:
+        text = parser.format_help()
+        if args.algo:
+            text += "\n" + config_help(_load_algo(parser, args.algo), args.algo) + "\n"
+        print(text)
+        return 0
+    if args.resume:
+        session = resume_session(args, parser)
+    elif args.algo is None:
+        parser.error(f"give ALGO ({', '.join(registry.names())}) or --resume RUN_DIR")
+    else:
+        session = new_session(args, parser)
+    return run_and_report(session, args)
+
+
+def parse_env_args(items):
+    """{key: value} from ["key=value"]; values are JSON when they parse as JSON, else strings."""
+    kwargs = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--env-arg expects KEY=VALUE, got {item!r}")
+        try:
+            kwargs[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            kwargs[key.strip()] = text
+    return kwargs
+
+
+def build_config(module, args, algo):
+    """The Config from defaults, --steps / --num-envs and --set (ValueError on any bad value)."""
+    names = configs.field_types(module.Config)
+    values = configs.parse_assignments(module.Config, args.set, algo)
+    for option, field, given in (("--steps", "total_steps", args.steps), ("--num-envs", "num_envs", args.num_envs)):
+        if given is None:
+            continue
+        if field not in names:
+            raise ValueError(f"{option} does not apply: {algo} has no {field} setting")
+        if field in values:
+            raise ValueError(f"{option} and --set {field}=... both given; use one")
+        values[field] = given
+    return config_from_dict(module.Config, values)
+
+
+def new_session(args, parser):
+    module = _load_algo(parser, args.algo)
+    env = args.env or registry.default_env(module)
+    try:
+        runs.check_env_name(env)
+        env_kwargs = parse_env_args(args.env_arg)
+        cfg = build_config(module, args, args.algo)
+    except ValueError as err:
+        parser.error(str(err))
+    total = getattr(cfg, "total_steps", args.steps)
+    if total is None:
+        parser.error(f"{args.algo} has no total_steps setting; give --steps N")
+    try:
+        learner = runs.build_learner(module, env, cfg, args.seed, env_kwargs)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    run_dir = runs.create_run_dir(args.out, args.algo, env, args.seed)
+    runs.write_config(run_dir, runs.run_info(args.algo, env, env_kwargs, args.seed, total, cfg))
+    return trainer.Session(run_dir, args.algo, env, args.seed, cfg, learner, int(total), env_kwargs)
+
+
+def resume_session(args, parser):
+    fixed = [opt for opt, given in (("ALGO", args.algo), ("--env", args.env), ("--num-envs", args.num_envs),
+                                    ("--set", args.set), ("--env-arg", args.env_arg))
+             if given and not (opt == "ALGO" and _same_algo(args))]
+    if fixed or args.seed != 0:
+        what = ", ".join(fixed + (["--seed"] if args.seed != 0 else []))
+        parser.error(f"--resume continues a run with its saved settings; {what} cannot be given with it")
+    try:
+        info = runs.read_config(args.resume)
+        ck = checkpoint.load(runs.latest_checkpoint(args.resume))
+    except ValueError as err:  # includes CheckpointError
+        raise CliError(str(err)) from None
+    overrides = {}
+    total = int(ck.meta["total_steps"])
+    if args.steps is not None:
+        if args.steps < ck.meta["env_steps"]:
+            parser.error(f"--steps {args.steps} is below the {ck.meta['env_steps']:,} steps already done")
+        total = args.steps
+        if "total_steps" in json.loads(ck.config_json):
+            overrides["total_steps"] = total
+    try:
+        _, cfg, learner = runs.restore_learner(ck, overrides)
+    except ValueError as err:
+        raise CliError(str(err)) from None
+    if learner.env_steps >= total:
+        raise CliError(f"{args.resume} is complete ({learner.env_steps:,} of {total:,} env steps); "
+                       "give --steps N to train further")
+    if total != info["total_steps"]:
+        info.update(total_steps=total, config=json.loads(configs.config_to_json(cfg)))
+        runs.write_config(args.resume, info)
+    return trainer.Session(args.resume, ck.algo, ck.env, int(ck.meta["seed"]), cfg, learner, total,
+                           dict(ck.meta.get("env_kwargs") or {}), int(ck.meta["metrics_rows"]),
+                           float(ck.meta["wall_time"]))
+
+
+def _same_algo(args):
+    try:
+        return runs.read_config(args.resume)["algo"] == args.algo
+    except ValueError:
+        return True  # the missing run directory is reported later
+
+
+def run_and_report(session, args):
+    print(f"training {session.algo} on {session.env} (seed {session.seed}) to {session.total_steps:,} env steps"
+          + (f", resuming at {session.learner.env_steps:,}" if session.learner.env_steps else ""))
+    print(f"run directory: {session.run_dir}")
+    sys.stdout.flush()
+    options = trainer.Options(save_every=args.save_every, keep=args.keep, pause_at=args.pause_at)
+    code, progress = trainer.run(session, options)
+    if code != 0 or session.learner.env_steps < session.total_steps:
+        return code
+    for line in summary(session, progress, args.eval_episodes):
+        print(line)
+    return 0
+
+
+def summary(session, progress, eval_episodes):
+    """The closing lines: totals, a greedy evaluation, and what to run next."""
+    learner = session.learner
+    elapsed = progress.elapsed()
+    rate = (learner.env_steps - progress.start_steps) / elapsed if elapsed > 0 else math.nan
+    ret = "n/a" if math.isnan(progress.mean_return) else f"{progress.mean_return:.1f}"
+    lines = [f"done: {learner.env_steps:,} env steps in {format_duration(elapsed)} ({rate:,.0f} steps/s), "
+             f"{progress.episodes:,} episodes, mean return of the last 100: {ret}"]
+    if eval_episodes > 0:
+        env = runs.make_env(session.env, eval_episodes, EVAL_SEED, session.env_kwargs)
+        returns = evaluate(learner.act, env, episodes=eval_episodes, seed=EVAL_SEED)
+        mean = float(np.mean(returns))
+        line = f"evaluation, {eval_episodes} episodes with greedy actions: {mean:.1f} ± {np.std(returns):.1f}"
+        threshold = runs.reward_threshold(session.env, session.env_kwargs)
+        if threshold is not None:
+            verdict = "solved" if mean >= threshold else "not solved yet"
+            line += f" ({verdict}: {session.env} counts as solved at {threshold:g})"
+        lines.append(line)
+    d = session.run_dir
+    lines += [f"run directory: {d}",
+              f"next: python -m purerl eval {d}  |  watch {d}  |  plot {d}"]
+    return lines

@@ -1,0 +1,140 @@
+"""`python -m purerl watch RUN_DIR`: one episode of a trained policy, drawn in the terminal.
+
+Frames come from the single-game environment's `render()`: text (CartPole,
+Pendulum: one line each) is printed as it is; an RGB array (Pong) is drawn as
+characters, one per 2 x 4 block of pixels (a character cell is about twice
+as tall as wide), background blank and brighter pixels as denser characters.
+On a terminal each frame overwrites the previous one; otherwise frames are
+printed one after another.
+
+`--gif FILE` writes the episode as an animated GIF with matplotlib (the
+`plot` extra): RGB frames as images; CartPole and Pendulum drawn from their
+observations; any other text frame as text.
+"""
+
+import sys
+import time
+
+import numpy as np
+
+from purerl import checkpoint, runs
+from purerl.plot import require_matplotlib
+
+RAMP = " .:-=+*#%@"
+
+
+def add_arguments(parser):
+    parser.add_argument("--seed", type=int, default=0, help="seed of the episode (default 0)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
+                        help="stop after N steps (default: the episode's time limit)")
+    parser.add_argument("--sample", action="store_true", help="sample actions instead of greedy ones")
+    parser.add_argument("--gif", metavar="FILE", help="write an animated GIF instead (needs matplotlib)")
+    parser.add_argument("--width", type=int, default=80, help="text width of image frames (default 80)")
+
+
+def rgb_to_text(frame, width=80):
+    """An (H, W, 3) or (H, W) image as lines of characters, `width` columns wide.
+
+    Each character covers a block of (2 * W / width) rows by (W / width)
+    columns; the most common block value (the background) is blank and the
+    others take a character by brightness from RAMP.
+    """
+    image = np.asarray(frame, dtype=np.float64)
+    if image.ndim == 3:
+        image = image[..., :3] @ np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 luma
+    h, w = image.shape
+    bw = max(1, int(np.ceil(w / width)))
+    bh = 2 * bw
+    rows, cols = h // bh, w // bw
+    blocks = image[: rows * bh, : cols * bw].reshape(rows, bh, cols, bw)
+    # A block shows an object if any pixel differs from the background.
+    values, counts = np.unique(image, return_counts=True)
+    background = values[np.argmax(counts)]
+    diff = np.abs(blocks - background).max(axis=(1, 3))
+    peak = diff.max() if diff.max() > 0 else 1.0
+    index = np.ceil(diff / peak * (len(RAMP) - 1)).astype(int)
+    return ["".join(RAMP[i] for i in row) for row in index]
+
+
+def frame_lines(frame, width):
+    if isinstance(frame, str):
+        return frame.splitlines() or [""]
+    return rgb_to_text(frame, width)
+
+
+def make_single_env(name, env_kwargs):
+    """One game of `name` with render(); gym: names get Gymnasium's ansi or rgb_array mode."""
+    if name.startswith(runs.GYM_PREFIX):
+        import gymnasium
+
+        gym_id = name[len(runs.GYM_PREFIX):]
+        modes = gymnasium.spec(gym_id).kwargs.get("render_modes") or []
+        env = gymnasium.make(gym_id, **env_kwargs)
+        modes = env.metadata.get("render_modes", modes)
+        env.close()
+        mode = "ansi" if "ansi" in modes else "rgb_array"
+        return gymnasium.make(gym_id, render_mode=mode, **env_kwargs)
+    import envs
+
+    return envs.make(name, **env_kwargs)
+
+
+def play(learner, env, seed, greedy, max_steps, on_frame):
+    """Play one episode; on_frame(frame, obs, step, total_return) after reset and each step."""
+    obs, _ = env.reset(seed=seed)
+    total, step = 0.0, 0
+    on_frame(env.render(), obs, step, total)
+    while max_steps is None or step < max_steps:
+        action = np.asarray(learner.act(np.asarray(obs, dtype=np.float32)[None], greedy))[0]
+        if action.ndim == 0:
+            action = int(action)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        total += float(reward)
+        step += 1
+        on_frame(env.render(), obs, step, total)
+        if terminated or truncated:
+            break
+    return step, total
+
+
+class TerminalScreen:
+    """Draws frames in place on a terminal (ANSI cursor moves), or appends them."""
+
+    def __init__(self, stream, width, fps, tty=None):
+        self.stream, self.width = stream, width
+        self.delay = 1.0 / fps if fps > 0 else 0.0
+        self.tty = stream.isatty() if tty is None else tty
+        self.height = 0
+
+    def __call__(self, frame, obs, step, total):
+        lines = frame_lines(frame, self.width) + [f"step {step}  return {total:g}"]
+        if self.tty and self.height:
+            self.stream.write(f"\x1b[{self.height}F")  # cursor to the first line of the last frame
+        self.stream.write("".join(line + "\x1b[K\n" if self.tty else line + "\n" for line in lines))
+        self.stream.flush()
+        self.height = len(lines)
+        if self.tty and self.delay:
+            time.sleep(self.delay)
+
+
+def main(args):
+    ck = checkpoint.load(args.checkpoint)
+    _, _, learner = runs.restore_learner(ck)
+    env = make_single_env(ck.env, dict(ck.meta.get("env_kwargs") or {}))
+    greedy = not args.sample
+    print(f"{ck.algo} on {ck.env} ({ck.meta['env_steps']:,} env steps), seed {args.seed}")
+    if args.gif:
+        from purerl import gif
+
+        require_matplotlib("watch --gif")
+        frames = []
+        steps, total = play(learner, env, args.seed, greedy, args.max_steps,
+                            lambda frame, obs, step, ret: frames.append((frame, np.array(obs), step, ret)))
+        gif.write_gif(args.gif, frames, ck.env, fps=args.fps)
+        print(f"wrote {args.gif}: {steps} steps, return {total:g}")
+        return 0
+    screen = TerminalScreen(sys.stdout, args.width, args.fps)
+    steps, total = play(learner, env, args.seed, greedy, args.max_steps, screen)
+    print(f"episode over after {steps} steps: return {total:g}")
+    return 0
