@@ -73,3 +73,8 @@ def ai(steps, n):
 
 def random_actions(g, steps, n):
     return g.integers(0, 3, size=(steps, n)).astype(np.int64)
+
+
+def py_twin(kernel):
+    """The plain-Python function behind a numba dispatcher (itself under NUMBA_DISABLE_JIT=1)."""
+    return getattr(kernel, "py_func", kernel)

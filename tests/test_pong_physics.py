@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envs import pong_physics as P
-from test_pong_helpers import ai, new_games, random_actions, random_states, rollout
+from test_pong_helpers import ai, new_games, py_twin, random_actions, random_states, rollout
 
 FEW = settings(max_examples=15, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -280,11 +280,6 @@ def test_batch_equals_single_games_and_is_deterministic(seed, n, sticky_prob):
                          autoreset=True, points_to_win=2)
         for key in single:
             assert np.array_equal(single[key][..., 0], batch[key][..., i])
-
-
-def py_twin(kernel):
-    """The plain-Python function behind a numba dispatcher (itself under NUMBA_DISABLE_JIT=1)."""
-    return getattr(kernel, "py_func", kernel)
 
 
 def test_jitted_kernel_equals_its_python_twin():
