@@ -57,8 +57,9 @@ def time_baseline(returns, mask=None):
     marks the steps that exist (ragged episodes). Returns (T, ..., 1): the
     constant_baseline of every row.
     """
-    if get_xp(returns).asarray(returns).ndim < 2:
-        raise ValueError(f"time_baseline needs returns of shape (T, ..., N), got {get_xp(returns).asarray(returns).shape}")
+    shape = get_xp(returns).asarray(returns).shape
+    if len(shape) < 2:
+        raise ValueError(f"time_baseline needs returns of shape (T, ..., N), got {shape}")
     return constant_baseline(returns, mask)
 
 
@@ -91,7 +92,9 @@ def state_baseline(value_fn, obs):
     xp = get_xp(obs)
     b = _float("value_fn(obs)", value_fn(obs), xp)
     if tuple(b.shape) != tuple(xp.asarray(obs).shape[: b.ndim]):
-        raise ValueError(f"value_fn(obs) has shape {tuple(b.shape)}; expected a prefix of obs's shape {tuple(obs.shape)}")
+        raise ValueError(
+            f"value_fn(obs) has shape {tuple(b.shape)}; expected a prefix of obs's shape {tuple(obs.shape)}"
+        )
     if not bool(xp.all(xp.isfinite(b))):
         raise ValueError("value_fn(obs) returned nan or inf")
     return b
@@ -116,7 +119,10 @@ def optimal_baseline_general(h, u, weights=None, per_coordinate=False):
     if h.ndim != 2:
         raise ValueError(f"h must have shape (M, P), got {tuple(h.shape)}")
     u = _like("u", u, h.shape, xp, dtype=h.dtype)
-    w = xp.full(h.shape[0], 1.0 / h.shape[0]) if weights is None else _like("weights", weights, h.shape[:1], xp)
+    if weights is None:
+        w = xp.full(h.shape[0], 1.0 / h.shape[0])
+    else:
+        w = _like("weights", weights, h.shape[:1], xp)
     axis = 0 if per_coordinate else None
     num = (w[:, None] * h * u).sum(axis=axis)
     den = (w[:, None] * h * h).sum(axis=axis)

@@ -220,7 +220,9 @@ def next_state_values(values, last_values, truncated=None, final_values=None, te
     if final_values is not None:
         nv = xp.where(trunc, _like("final_values", final_values, v.shape, xp, dtype=v.dtype), nv)
     elif bool(trunc.any()):
-        raise ValueError("truncated steps need final_values, the value of each truncated game's final observation")
+        raise ValueError(
+            "truncated steps need final_values, the value of each truncated game's final observation"
+        )
     return xp.where(_mask("terminated", terminated, v.shape, xp), 0.0, nv)
 
 

@@ -226,10 +226,12 @@ def reward_to_go_variance_report(n_mdps=200, seed=0, n_states=3, n_actions=3, ho
     from purerl.distributions import TabularSoftmax
 
     def full(batch):
-        return batch.score_estimate(estimators.total_return(batch.rewards, batch.terminated, gamma=batch.gamma))
+        R = estimators.total_return(batch.rewards, batch.terminated, gamma=batch.gamma)
+        return batch.score_estimate(R)
 
     def rtg(batch):
-        return batch.score_estimate(estimators.reward_to_go(batch.rewards, batch.terminated, gamma=batch.gamma))
+        G = estimators.reward_to_go(batch.rewards, batch.terminated, gamma=batch.gamma)
+        return batch.score_estimate(G)
 
     rng = np.random.default_rng(seed)
     policy = TabularSoftmax(n_states, n_actions)

@@ -12,7 +12,8 @@ from purerl.distributions import LinearSoftmax, TabularSoftmax
 
 
 def small_mdp(**changes):
-    fields = dict(P=np.full((2, 2, 2), 0.5), R=np.zeros((2, 2)), mu0=np.array([1.0, 0.0]), gamma=0.9, horizon=3)
+    fields = dict(P=np.full((2, 2, 2), 0.5), R=np.zeros((2, 2)), mu0=np.array([1.0, 0.0]),
+                  gamma=0.9, horizon=3)
     fields.update(changes)
     return exact.TabularMDP(**fields)
 

@@ -42,7 +42,8 @@ def test_forward_differences_converge_at_first_order_with_the_predicted_constant
 
 
 def test_central_differences_converge_at_second_order():
-    errors = [np.linalg.norm(gf.finite_difference_gradient(J, THETA, e, scheme="central") - GRAD) for e in EPS]
+    errors = [np.linalg.norm(gf.finite_difference_gradient(J, THETA, e, scheme="central") - GRAD)
+              for e in EPS]
     assert 1.85 < _slope(EPS, errors) < 2.15
     assert errors[-1] < errors[0] / 500  # 32x smaller eps, about 1000x smaller error
 
@@ -98,7 +99,8 @@ def test_aibo_step_zeroes_dimensions_where_no_move_beats_standing_still():
     (lambda: gf.finite_difference_gradient(J, THETA, 0.0), "eps must be > 0"),
     (lambda: gf.finite_difference_gradient(J, THETA, 0.1, scheme="backward"), "scheme must be one of"),
     (lambda: gf.finite_difference_gradient(J, THETA.reshape(2, 2), 0.1), "theta must be a flat array"),
-    (lambda: gf.random_perturbation_gradient(J, THETA, np.ones((5, 3))), r"perturbations must have shape \(t, 4\)"),
+    (lambda: gf.random_perturbation_gradient(J, THETA, np.ones((5, 3))),
+     r"perturbations must have shape \(t, 4\)"),
     (lambda: gf.random_perturbations(rng, 0, 4, 0.1), "n_perturbations must be >= 1"),
 ])
 def test_bad_arguments_raise_clear_errors(call, match):

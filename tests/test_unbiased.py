@@ -133,8 +133,8 @@ def test_action_dependent_baseline_is_biased_by_exactly_its_score_correlation(ca
     c = np.arange(mdp.n_actions)[None, :] + np.zeros((mdp.n_states, 1))  # b(s, a) = a
 
     def action_baseline(batch):
-        return batch.score_estimate(discounts(batch) * (
-            E.discounted_returns(batch.rewards, batch.terminated, gamma=batch.gamma) - c[batch.states, batch.actions]))
+        G = E.discounted_returns(batch.rewards, batch.terminated, gamma=batch.gamma)
+        return batch.score_estimate(discounts(batch) * (G - c[batch.states, batch.actions]))
 
     bias, _ = exact.bias_and_covariance(mdp, policy, theta, action_baseline)
     # predicted: -sum_t gamma^t sum_s d_t(s) sum_a pi(a|s) b(s, a) grad log pi(a|s)
@@ -177,6 +177,7 @@ def test_dropping_gamma_t_biases_the_discounted_gradient(case):
     bias, _ = exact.bias_and_covariance(mdp, policy, theta, no_discount)
     pi = policy.probs(theta)
     _, Q = exact.evaluate(mdp, pi)
-    w = np.einsum("t,ts,sa,tsa->sa", 1 - mdp.gamma ** np.arange(mdp.horizon), exact.visitation(mdp, pi), pi, Q)
+    lost = 1 - mdp.gamma ** np.arange(mdp.horizon)  # the weight missing at step t
+    w = np.einsum("t,ts,sa,tsa->sa", lost, exact.visitation(mdp, pi), pi, Q)
     np.testing.assert_allclose(bias, np.einsum("sa,sap->p", w, exact.score_table(mdp, policy, theta)),
                                rtol=0, atol=TOL)
