@@ -139,9 +139,15 @@ def resume_session(args, parser):
         parser.error(f"--resume continues a run with its saved settings; {what} cannot be given with it")
     try:
         info = runs.read_config(args.resume)
-        ck = checkpoint.load(runs.latest_checkpoint(args.resume))
-    except ValueError as err:  # includes CheckpointError
+        latest = runs.latest_checkpoint(args.resume)
+    except ValueError as err:
         raise CliError(str(err)) from None
+    try:
+        ck = checkpoint.load(latest)
+    except checkpoint.CheckpointError as err:
+        older = runs.list_checkpoints(args.resume)[:-1]
+        hint = f" (to resume from the previous checkpoint, {older[-1]}, delete this one)" if older else ""
+        raise CliError(f"{err}{hint}") from None
     overrides = {}
     total = int(ck.meta["total_steps"])
     if args.steps is not None:

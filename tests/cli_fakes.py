@@ -12,6 +12,7 @@ subprocess driver).
 """
 
 import os
+import sys
 import signal
 import time
 import typing
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 import envs
 from purerl.algos import registry
@@ -102,9 +104,27 @@ class FakeVecEnv:
 
 
 class FakeEnv:
-    """What envs.make gives for Fake-v0: only the spec is used (reward threshold)."""
+    """The single-game Fake-v0 (what envs.make gives): a FakeVecEnv of one game, text render."""
 
     spec = SimpleNamespace(id=ENV_NAME, max_episode_steps=8, reward_threshold=2.0)
+
+    def __init__(self):
+        self.vec = FakeVecEnv(1)
+        self.observation_space = self.vec.single_observation_space
+        self.action_space = self.vec.single_action_space
+
+    def reset(self, seed=None, options=None):
+        obs, info = self.vec.reset(seed=seed)
+        return obs[0], info
+
+    def step(self, action):
+        obs, rewards, terminated, truncated, info = self.vec.step(np.array([action]))
+        if terminated[0] or truncated[0]:
+            obs = info["final_obs"]
+        return obs[0], float(rewards[0]), bool(terminated[0]), bool(truncated[0]), {}
+
+    def render(self):
+        return f"t={int(self.vec.t[0])} target={int(self.vec._target()[0])}"
 
 
 DEFAULT_ENV = ENV_NAME
@@ -213,3 +233,45 @@ def install(monkeypatch=None):
         monkeypatch.setattr(envs, "make_vec", make_vec, raising=False)
         monkeypatch.setattr(envs, "make", make, raising=False)
         monkeypatch.setattr(envs, "names", names, raising=False)
+
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path, capfd):
+    """run(*argv) -> (exit code, stdout, stderr) of purerl.cli.main, in tmp_path, with the fakes."""
+    from purerl.cli import main
+
+    install(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as stop:
+            code = stop.code
+        out, err = capfd.readouterr()
+        return code, out, err
+
+    return run
+
+
+def run_dir_of(out):
+    """The run directory a train command reported."""
+    for line in out.splitlines():
+        if line.startswith("run directory: "):
+            return line[len("run directory: "):]
+    raise AssertionError(f"no run directory in output:\n{out}")
+
+
+DRIVER = f"""
+import sys
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+import cli_fakes
+cli_fakes.install()
+from purerl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def driver_command(*argv):
+    """argv of a subprocess running the CLI with the fakes installed."""
+    return [sys.executable, "-c", DRIVER, *map(str, argv)]

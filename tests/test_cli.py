@@ -1,0 +1,224 @@
+"""`python -m purerl train / eval`: run directories, resume, and every fault path.
+
+The machinery is exercised with the fake learner and env of cli_fakes.py
+(fast, and able to misbehave on demand); the resume test is also run over
+every registered algorithm (tests/test_cli_algorithms.py).
+"""
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from cli_fakes import cli, run_dir_of  # noqa: F401  (cli is a fixture)
+from purerl import checkpoint, runs
+from purerl.logger import read_rows
+
+PROGRESS = re.compile(
+    r"^steps [\d,]+/[\d,]+ \(\d+%\) \| ([\d,]+|\?) steps/s \| episodes [\d,]+ \| return (n/a|-?[\d.]+)"
+    r" \| elapsed \d+:\d\d(:\d\d)? \| eta (\d+:\d\d(:\d\d)?|\?)$"
+)
+
+
+def train(cli, *argv):
+    code, out, err = cli("train", *argv)
+    assert code == 0, out + err
+    return run_dir_of(out), out
+
+
+def assert_same_run(a, b):
+    """Final parameters, optimizer, RNG, env state bit-identical; metrics equal except wall time."""
+    sa = checkpoint.load(os.path.join(a, runs.POLICY)).flat_state
+    sb = checkpoint.load(os.path.join(b, runs.POLICY)).flat_state
+    assert sorted(sa) == sorted(sb)
+    for key in sa:
+        assert sa[key].dtype == sb[key].dtype and sa[key].shape == sb[key].shape, key
+        assert sa[key].tobytes() == sb[key].tobytes(), key
+    cols_a, rows_a = read_rows(os.path.join(a, runs.METRICS))
+    cols_b, rows_b = read_rows(os.path.join(b, runs.METRICS))
+    assert cols_a == cols_b and "wall_time" in cols_a
+    strip = [[{k: v for k, v in r.items() if k != "wall_time"} for r in rows] for rows in (rows_a, rows_b)]
+    assert strip[0] == strip[1]
+    assert len(rows_a) >= 4
+
+
+def test_train_writes_a_complete_run_directory(cli):
+    run_dir, out = train(cli, "fake", "--steps", 96, "--set", "lr=0.05", "--seed", 3)
+    assert os.path.basename(run_dir).startswith("fake-Fake-v0-seed3-")
+    info = json.load(open(os.path.join(run_dir, "config.json")))
+    assert (info["algo"], info["env"], info["seed"], info["total_steps"]) == ("fake", "Fake-v0", 3, 96)
+    assert info["config"]["lr"] == 0.05 and info["config"]["hidden_sizes"] == [4, 4]
+    assert set(info["versions"]) >= {"purerl", "numpy", "numba"}
+    cols, rows = read_rows(os.path.join(run_dir, "metrics.csv"))
+    assert cols[:5] == ["iteration", "env_steps", "wall_time", "episodes", "mean_return"]
+    assert [int(r["iteration"]) for r in rows] == list(range(1, 7))  # 96 steps / (2 games * 8 steps)
+    assert [int(r["env_steps"]) for r in rows] == list(range(16, 97, 16))
+    final = checkpoint.load(os.path.join(run_dir, "policy.npz"))
+    assert final.meta["env_steps"] == 96 and final.meta["metrics_rows"] == 6
+    assert json.loads(final.config_json)["lr"] == 0.05
+    assert runs.list_checkpoints(run_dir)[-1].endswith("step-000000000096.npz")
+    assert "done: 96 env steps" in out and "evaluation, 10 episodes" in out
+
+
+def test_non_tty_progress_lines_have_the_documented_format(cli):
+    _, out = train(cli, "fake", "--steps", 160)
+    lines = [line for line in out.splitlines() if line.startswith("steps ")]
+    assert len(lines) >= 2
+    for line in lines:
+        assert PROGRESS.match(line), line
+    assert "\r" not in out and "\x1b" not in out
+
+
+def test_train_help_lists_every_field_with_default_and_doc(cli):
+    from cli_fakes import Config
+    from purerl.configs import field_docs
+
+    code, out, _ = cli("train", "fake", "--help")
+    assert code == 0
+    for name, kind, default, doc in field_docs(Config):
+        assert f"{name}={default}  ({kind})" in out
+        assert doc.split()[0] in out
+    assert "hidden_sizes=4,4" in out and "clip=none" in out and "activation=tanh" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nope"], "unknown algorithm 'nope'; available: fake, random"),
+    (["fake", "--env", "Nope-v0"], "unknown environment 'Nope-v0'; available: "),
+    (["fake", "--set", "lrr=1"], "unknown fake config field 'lrr'; accepted: total_steps, num_envs"),
+    (["fake", "--set", "lr=fast"], "invalid value 'fast' for lr; accepted: float"),
+    (["fake", "--set", "num_steps=2.5"], "invalid value '2.5' for num_steps; accepted: int"),
+    (["fake", "--set", "activation=gelu"], "invalid value 'gelu' for activation; accepted: one of tanh, relu"),
+    (["fake", "--set", "normalize=maybe"], "accepted: bool (true/false)"),
+    (["fake", "--set", "lr"], "--set expects KEY=VALUE"),
+    (["fake", "--set", "lr=-1"], "invalid lr=-1.0; accepted: a number > 0"),
+    (["fake", "--steps", "10", "--set", "total_steps=5"], "--steps and --set total_steps"),
+])
+def test_bad_names_and_settings_give_one_clear_error(cli, argv, message):
+    code, out, err = cli("train", *argv)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and not os.path.exists("runs")
+
+
+def test_unknown_environment_lists_the_valid_ones(cli):
+    _, _, err = cli("train", "fake", "--env", "Nope-v0")
+    assert "Fake-v0" in err and "gym:ID" in err
+
+
+def test_pause_and_resume_equal_a_straight_run(cli):
+    straight, _ = train(cli, "fake", "--steps", 192, "--out", "a")
+    paused, out = train(cli, "fake", "--steps", 192, "--out", "b", "--pause-at", 96)
+    assert "paused at 96 env steps" in out and f"train --resume {paused}" in out
+    assert not os.path.exists(os.path.join(paused, "policy.npz"))
+    _, out = train(cli, "--resume", paused)
+    assert "resuming at 96" in out
+    assert_same_run(straight, paused)
+
+
+def test_resume_after_crash_drops_metrics_rows_past_the_checkpoint(cli):
+    straight, _ = train(cli, "fake", "--steps", 192, "--out", "a")
+    crashed, _ = train(cli, "fake", "--steps", 192, "--out", "b", "--pause-at", 96)
+    with open(os.path.join(crashed, "metrics.csv"), "a") as f:
+        f.write("7,112,9.0,1,1.0,0.5,0.5\n")  # a row written after the last checkpoint
+    train(cli, "--resume", crashed)
+    assert_same_run(straight, crashed)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(cli):
+    straight, _ = train(cli, "fake", "--steps", 192, "--out", "a")
+    code, out, err = cli("train", "fake", "--steps", 192, "--out", "b", "--set", "interrupt_at=4")
+    interrupted = run_dir_of(out)
+    assert code == 130
+    assert "Ctrl-C: saving a checkpoint after this iteration" in err
+    assert "interrupted at 80 env steps; checkpoint saved:" in out
+    assert f"resume with: python -m purerl train --resume {interrupted}" in out
+    assert checkpoint.load(runs.latest_checkpoint(interrupted)).meta["env_steps"] == 80
+    train(cli, "--resume", interrupted)
+    assert_same_run(straight, interrupted)
+
+
+def test_second_ctrl_c_aborts_at_once():
+    import signal
+
+    from purerl.trainer import InterruptFlag
+
+    before = signal.getsignal(signal.SIGINT)
+    with InterruptFlag() as flag:
+        assert signal.getsignal(signal.SIGINT) == flag.handler
+        flag.handler()
+        assert flag.requested
+        with pytest.raises(KeyboardInterrupt):
+            flag.handler()
+    assert signal.getsignal(signal.SIGINT) == before
+
+
+def test_non_finite_stops_training_and_keeps_the_last_good_checkpoint(cli):
+    code, out, err = cli("train", "fake", "--steps", 160, "--save-every", 32, "--set", "nan_at=5")
+    run_dir = run_dir_of(out)
+    assert code == 1
+    assert "error: non-finite theta at iteration 5; training stopped" in out
+    kept = re.search(r"the last good checkpoint is kept: (\S+)", out).group(1)
+    good = checkpoint.load(kept)
+    assert good.meta["env_steps"] == 64  # saved after iterations 2 and 4; iteration index 5 broke
+    assert np.all(np.isfinite(good.state["params"]["theta"]))
+    assert not os.path.exists(os.path.join(run_dir, "policy.npz"))
+    assert "Traceback" not in out + err
+
+
+def test_eval_prints_mean_and_std_of_the_return(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+    code, out, _ = cli("eval", run_dir, "--episodes", 4, "--seed", 1)
+    assert code == 0
+    assert re.search(r"return over 4 episodes \(greedy actions, seeds 1..4\): -?[\d.]+ ± [\d.]+", out)
+    first = runs.list_checkpoints(run_dir)[0]
+    steps = checkpoint.load(first).meta["env_steps"]
+    code, out2, _ = cli("eval", run_dir, "--episodes", 4, "--checkpoint", first)
+    assert code == 0 and steps < 64 and f"{first} ({steps} env steps)" in out2
+
+
+def _one_error_line(err, command):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"purerl {command}: error: "), err
+    return lines[0]
+
+
+def test_truncated_checkpoint_gives_one_error_line(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+    policy = os.path.join(run_dir, "policy.npz")
+    data = open(policy, "rb").read()
+    open(policy, "wb").write(data[: len(data) // 2])
+    code, _, err = cli("eval", run_dir)
+    assert code == 1
+    assert "truncated or corrupted" in _one_error_line(err, "eval")
+
+
+def test_corrupted_latest_checkpoint_on_resume_names_the_previous_one(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 192, "--pause-at", 96, "--save-every", 32)
+    latest = runs.latest_checkpoint(run_dir)
+    data = bytearray(open(latest, "rb").read())
+    data[len(data) // 3: len(data) // 3 + 64] = b"\0" * 64
+    open(latest, "wb").write(bytes(data))
+    code, _, err = cli("train", "--resume", run_dir)
+    line = _one_error_line(err, "train")
+    assert code == 1 and "truncated or corrupted" in line
+    assert runs.list_checkpoints(run_dir)[-2] in line
+
+
+def test_eval_of_something_that_is_not_a_run(cli, tmp_path):
+    code, _, err = cli("eval", tmp_path)
+    assert code == 1 and "is not a purerl run directory" in _one_error_line(err, "eval")
+
+
+def test_resume_refuses_changed_settings_and_finished_runs(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+    code, _, err = cli("train", "--resume", run_dir, "--env", "Fake-v0", "--set", "lr=1")
+    assert code == 2 and "--env, --set cannot be given with it" in err
+    code, _, err = cli("train", "--resume", run_dir)
+    assert code == 1 and "is complete (64 of 64 env steps); give --steps N" in err
+    _, out = train(cli, "--resume", run_dir, "--steps", 96)
+    assert "resuming at 64" in out
+    info = json.load(open(os.path.join(run_dir, "config.json")))
+    assert info["total_steps"] == 96 and info["config"]["total_steps"] == 96
+    assert len(read_rows(os.path.join(run_dir, "metrics.csv"))[1]) == 6

@@ -1,0 +1,108 @@
+"""`watch` (text and --gif), `plot`, and Ctrl-C sent to a real training process."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from cli_fakes import cli, driver_command, run_dir_of  # noqa: F401  (cli is a fixture)
+from purerl import checkpoint, runs
+from purerl.watch import RAMP, rgb_to_text
+
+
+def _trained(cli, *extra):
+    code, out, err = cli("train", "fake", "--steps", 64, *extra)
+    assert code == 0, out + err
+    return run_dir_of(out)
+
+
+def test_watch_prints_every_frame_and_the_return(cli):
+    run_dir = _trained(cli)
+    code, out, _ = cli("watch", run_dir, "--seed", 2, "--fps", 0)
+    assert code == 0
+    lines = out.splitlines()
+    frames = [line for line in lines if line.startswith("t=")]
+    steps = int(lines[-1].split("after ")[1].split(" steps")[0])
+    assert 3 <= steps <= 8 and len(frames) == steps + 1  # the reset frame and one per step
+    assert "\x1b" not in out  # not a terminal: no cursor movement
+
+
+def test_rgb_frames_become_text_with_objects_where_they_are():
+    frame = np.zeros((40, 80, 3), dtype=np.uint8)
+    frame[...] = (144, 72, 17)  # background
+    frame[8:16, 60:64] = 236  # a white block: rows 8-15 -> text row 2, columns 60-63 -> 30-31
+    lines = rgb_to_text(frame, width=40)
+    assert len(lines) == 10 and all(len(line) == 40 for line in lines)
+    marked = {(r, c) for r, line in enumerate(lines) for c, ch in enumerate(line) if ch != " "}
+    assert marked == {(2, 30), (2, 31), (3, 30), (3, 31)}
+    assert lines[2][30] == RAMP[-1]
+
+
+def test_watch_gif_writes_an_animation(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    PIL = pytest.importorskip("PIL.Image")
+    run_dir = _trained(cli)
+    gif = tmp_path / "episode.gif"
+    code, out, err = cli("watch", run_dir, "--gif", gif, "--max-steps", 3)
+    assert code == 0, err
+    assert f"wrote {gif}: 3 steps" in out
+    with PIL.open(gif) as image:
+        assert image.format == "GIF" and image.n_frames == 4
+
+
+def test_plot_overlays_runs_as_a_png(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    a, b = _trained(cli, "--seed", 0), _trained(cli, "--seed", 1)
+    code, out, _ = cli("plot", a, b, "--out", tmp_path / "curves.png")
+    assert code == 0 and "(2 runs)" in out
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, _ = cli("plot", a)
+    assert code == 0 and os.path.isfile(os.path.join(a, "learning_curve.png"))
+
+
+@pytest.mark.parametrize("argv", [["plot", "RUN"], ["watch", "RUN", "--gif", "x.gif"]])
+def test_without_matplotlib_the_message_says_how_to_install_it(cli, monkeypatch, argv):
+    run_dir = _trained(cli)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    code, _, err = cli(*[run_dir if a == "RUN" else a for a in argv])
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "needs matplotlib" in lines[0] and 'pip install "purerl[plot]"' in lines[0]
+
+
+def test_plot_of_a_directory_that_is_not_a_run(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, _, err = cli("plot", tmp_path)
+    assert code == 1 and "is not a purerl run directory" in err
+
+
+def test_sigint_to_a_training_process_checkpoints_and_exits_cleanly(tmp_path):
+    """A real SIGINT, as Ctrl-C sends it, to `purerl train` in a subprocess."""
+    proc = subprocess.Popen(driver_command("train", "fake", "--steps", 10**6, "--set", "sleep=0.02"),
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        metrics = None
+        while time.monotonic() < deadline:  # wait until training is under way
+            found = list((tmp_path / "runs").glob("*/metrics.csv")) if (tmp_path / "runs").exists() else []
+            if found and len(found[0].read_text().splitlines()) >= 3:
+                metrics = found[0]
+                break
+            time.sleep(0.05)
+        assert metrics is not None, "training did not start"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    run_dir = run_dir_of(out)
+    assert f"resume with: python -m purerl train --resume {run_dir}" in out
+    saved = checkpoint.load(runs.latest_checkpoint(os.path.join(tmp_path, run_dir)))
+    rows = len(metrics.read_text().splitlines()) - 1
+    assert saved.meta["metrics_rows"] == rows and saved.meta["env_steps"] == 16 * rows
