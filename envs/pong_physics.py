@@ -13,12 +13,12 @@ sign-symmetric, so mirrored games stay bit-for-bit mirrored (tested).
 In these units the ball centre lies in [-79, 79] x [-78, 78] (ball top edge in
 ALE rows [34, 190]) and a paddle centre in [-72, 72] (paddle top in [34, 178]).
 
-State is structure-of-arrays, one column per game:
-    fstate (N_FLOAT, N) float64: BX, BY ball centre; VX, VY ball velocity in
+State, one row per game (the layout the shells of envs/vector.py allocate):
+    fs (N, N_FLOAT) float64: BX, BY ball centre; VX, VY ball velocity in
         px per agent step; PA, PO agent and opponent paddle centres.
-    istate (N_INT, N) int64: COUNTDOWN (steps the ball stays hidden before a
-        serve; 0 while in play), SCORE_A, SCORE_O, T (steps this episode),
-        HITS_A, HITS_O, LAST (the agent's previous action, for sticky actions).
+    ist (N, N_INT) int64: COUNTDOWN (steps the ball stays hidden before a
+        serve; 0 while in play), SCORE_A, SCORE_O, HITS_A, HITS_O (this
+        episode), LAST (the agent's previous action, for sticky actions).
     rng (N,) uint64: one splitmix64 state per game. It is drawn from only at
         serves (and every step when sticky_prob > 0), so game i's stream does
         not depend on how many games share the batch.
@@ -59,14 +59,37 @@ HIT_HALF = (PADDLE_H + BALL_H) / 2  # 10: |ball_cy - paddle_cy| < 10 <=> overlap
 AIM_BAND_H = BALL_Y_MAX / 3
 AIM_BAND = (3.0, -9.0, 9.0)
 
-# --- state layout -----------------------------------------------------------
+# --- state layout (game-major, as the shells allocate it: envs/vector.py) ----
 BX, BY, VX, VY, PA, PO = range(6)
 N_FLOAT = 6
-COUNTDOWN, SCORE_A, SCORE_O, T, HITS_A, HITS_O, LAST = range(7)
-N_INT = 7
+COUNTDOWN, SCORE_A, SCORE_O, HITS_A, HITS_O, LAST = range(6)
+N_INT = 6
 
 NOOP, UP, DOWN = 0, 1, 2
 AI = -1  # act_opp value: the built-in opponent plays
+
+# --- params: a float64 vector the kernels read -------------------------------
+OPP_SPEED, HIT_REWARD, POINTS_TO_WIN, STICKY_PROB, OBS_PIXELS = range(5)
+N_PARAMS = 5
+
+
+def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0, obs_type="pixels"):
+    """The params vector, with every value checked (errors name the value and the accepted range)."""
+    if not (np.isfinite(opp_speed) and opp_speed > 0):
+        raise ValueError(f"opp_speed must be a finite number of px per step > 0, got {opp_speed!r}")
+    if not np.isfinite(hit_reward):
+        raise ValueError(f"hit_reward must be a finite number, got {hit_reward!r}")
+    if isinstance(points_to_win, bool) or not isinstance(points_to_win, (int, np.integer)) or points_to_win < 1:
+        raise ValueError(f"points_to_win must be an int >= 1, got {points_to_win!r}")
+    if not (0.0 <= sticky_prob <= 1.0):
+        raise ValueError(f"sticky_prob must be in [0, 1], got {sticky_prob!r}")
+    if obs_type not in ("pixels", "state"):
+        raise ValueError(f"obs_type must be 'pixels' or 'state', got {obs_type!r}")
+    p = np.zeros(N_PARAMS)
+    p[OPP_SPEED], p[HIT_REWARD], p[POINTS_TO_WIN], p[STICKY_PROB] = opp_speed, hit_reward, points_to_win, sticky_prob
+    p[OBS_PIXELS] = 1.0 if obs_type == "pixels" else 0.0
+    return p
+
 
 # --- splitmix64 (Steele, Lea & Flood 2014), in 32-bit halves ------------------
 _M32 = np.uint64(0xFFFFFFFF)
@@ -99,19 +122,19 @@ def _mul64(a, b):
 
 
 @njit(cache=True)
-def next_u64(rng, n):
+def next_u64(rng, i):
     """Advance game n's splitmix64 state and return its next 64-bit output."""
-    s = _add64(rng[n], _GOLDEN)
-    rng[n] = s
+    s = _add64(rng[i], _GOLDEN)
+    rng[i] = s
     z = _mul64(s ^ (s >> np.uint64(30)), _MIX1)
     z = _mul64(z ^ (z >> np.uint64(27)), _MIX2)
     return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True)
-def next_uniform(rng, n):
+def next_uniform(rng, i):
     """A float64 uniform on [0, 1) from the top 53 bits of next_u64."""
-    return np.float64(next_u64(rng, n) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return np.float64(next_u64(rng, i) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def seed_rng(rng, seed):
@@ -121,23 +144,29 @@ def seed_rng(rng, seed):
     rng[:] = np.arange(rng.shape[0], dtype=np.uint64) + np.uint64(int(seed) % 2**64)
 
 
-# --- reset --------------------------------------------------------------------
+# --- new game -------------------------------------------------------------------
 @njit(cache=True)
-def reset_kernel(fstate, istate, mask):
-    """Start a new game where mask[n]: paddles centred, scores and counters 0,
-    ball hidden for SERVE_DELAY steps with the first serve toward the agent
-    (vx > 0). The RNG is left alone: a game's stream runs on across episodes."""
-    for n in range(fstate.shape[1]):
-        if mask[n]:
-            fstate[BX, n] = 0.0
-            fstate[BY, n] = 0.0
-            fstate[VX, n] = VX_SERVE
-            fstate[VY, n] = 0.0
-            fstate[PA, n] = 0.0
-            fstate[PO, n] = 0.0
-            for k in range(N_INT):
-                istate[k, n] = 0
-            istate[COUNTDOWN, n] = SERVE_DELAY
+def start_game(fs, ist, i):
+    """Game i starts: paddles centred, scores and counters 0, ball hidden for
+    SERVE_DELAY steps with the first serve toward the agent (vx > 0). No
+    random draw: the first serve draws when it is launched."""
+    fs[i, BX] = 0.0
+    fs[i, BY] = 0.0
+    fs[i, VX] = VX_SERVE
+    fs[i, VY] = 0.0
+    fs[i, PA] = 0.0
+    fs[i, PO] = 0.0
+    for k in range(N_INT):
+        ist[i, k] = 0
+    ist[i, COUNTDOWN] = SERVE_DELAY
+
+
+@njit(cache=True)
+def reset_kernel(fs, ist, mask):
+    """start_game for every game i with mask[i]."""
+    for i in range(fs.shape[0]):
+        if mask[i]:
+            start_game(fs, ist, i)
 
 
 # --- one agent step -------------------------------------------------------------
@@ -157,7 +186,7 @@ def _paddle_move(action):
 
 
 @njit(cache=True)
-def opponent_target(fstate, istate, n):
+def opponent_target(fs, ist, i):
     """Where the built-in opponent steers its paddle centre.
 
     While the ball approaches it (in play, vx < 0): the ball centre plus a
@@ -167,9 +196,9 @@ def opponent_target(fstate, istate, n):
     example offset cycled with the point number instead, which the state
     vector cannot see. Otherwise: the court centre.
     """
-    if istate[COUNTDOWN, n] > 0 or fstate[VX, n] >= 0.0:
+    if ist[i, COUNTDOWN] > 0 or fs[i, VX] >= 0.0:
         return 0.0
-    by = fstate[BY, n]
+    by = fs[i, BY]
     m = abs(by)
     aim = AIM_BAND[0] if m < AIM_BAND_H else (AIM_BAND[1] if m < 2 * AIM_BAND_H else AIM_BAND[2])
     if by > 0.0:
@@ -180,39 +209,40 @@ def opponent_target(fstate, istate, n):
 
 
 @njit(cache=True)
-def _move_paddles(fstate, istate, rng, n, act_agent, act_opp, opp_speed, sticky_prob):
+def _move_paddles(fs, ist, rng, i, act_agent, act_opp, params):
     a = act_agent
-    if sticky_prob > 0.0 and next_uniform(rng, n) < sticky_prob:
-        a = istate[LAST, n]  # ALE's sticky actions: repeat the previous action
-    istate[LAST, n] = a
-    fstate[PA, n] = _clamp(fstate[PA, n] + _paddle_move(a), -PADDLE_Y_MAX, PADDLE_Y_MAX)
+    if params[STICKY_PROB] > 0.0 and next_uniform(rng, i) < params[STICKY_PROB]:
+        a = ist[i, LAST]  # ALE's sticky actions: repeat the previous action
+    ist[i, LAST] = a
+    fs[i, PA] = _clamp(fs[i, PA] + _paddle_move(a), -PADDLE_Y_MAX, PADDLE_Y_MAX)
     if act_opp == AI:
-        step = _clamp(opponent_target(fstate, istate, n) - fstate[PO, n], -opp_speed, opp_speed)
+        speed = params[OPP_SPEED]
+        step = _clamp(opponent_target(fs, ist, i) - fs[i, PO], -speed, speed)
     else:
         step = _paddle_move(act_opp)
-    fstate[PO, n] = _clamp(fstate[PO, n] + step, -PADDLE_Y_MAX, PADDLE_Y_MAX)
+    fs[i, PO] = _clamp(fs[i, PO] + step, -PADDLE_Y_MAX, PADDLE_Y_MAX)
 
 
 @njit(cache=True)
-def _serve(fstate, rng, n):
+def _serve(fs, rng, i):
     """Launch the hidden ball from the centre column: top row ~ U{74..150}
     and vy ~ U{-2,-1,1,2} from the game's RNG; |vx| = 3 toward whoever
     conceded (already stored in the sign of vx while the ball was hidden)."""
-    top = SERVE_TOP_LO + np.int64(next_u64(rng, n) % np.uint64(SERVE_TOP_HI - SERVE_TOP_LO + 1))
-    fstate[BX, n] = 0.0
-    fstate[BY, n] = top + BALL_H / 2 - CY
-    fstate[VY, n] = SERVE_VY[np.int64(next_u64(rng, n) % np.uint64(4))]
-    fstate[VX, n] = VX_SERVE if fstate[VX, n] > 0.0 else -VX_SERVE
+    top = SERVE_TOP_LO + np.int64(next_u64(rng, i) % np.uint64(SERVE_TOP_HI - SERVE_TOP_LO + 1))
+    fs[i, BX] = 0.0
+    fs[i, BY] = top + BALL_H / 2 - CY
+    fs[i, VY] = SERVE_VY[np.int64(next_u64(rng, i) % np.uint64(len(SERVE_VY)))]
+    fs[i, VX] = VX_SERVE if fs[i, VX] > 0.0 else -VX_SERVE
 
 
 @njit(cache=True)
-def _bounce(fstate, n, paddle_cy):
+def _bounce(fs, i, paddle_cy):
     """Paddle hit (PONG.md section 4): vx = -sign(vx) min(|vx| + 0.25, 5),
     vy = 5 clip((ball_cy - paddle_cy) / 10, -1, 1)."""
-    vx = fstate[VX, n]
+    vx = fs[i, VX]
     speed = min(abs(vx) + VX_GAIN, V_MAX)
-    fstate[VX, n] = -speed if vx > 0.0 else speed
-    fstate[VY, n] = V_MAX * _clamp((fstate[BY, n] - paddle_cy) / HIT_HALF, -1.0, 1.0)
+    fs[i, VX] = -speed if vx > 0.0 else speed
+    fs[i, VY] = V_MAX * _clamp((fs[i, BY] - paddle_cy) / HIT_HALF, -1.0, 1.0)
 
 
 @njit(cache=True)
@@ -223,67 +253,71 @@ def _overlaps(bx, by, x0, x1, paddle_cy):
 
 
 @njit(cache=True)
-def _move_ball(fstate, istate, n):
+def _move_ball(fs, ist, i):
     """SUBSTEPS substeps of wall reflection, paddle hits and scoring.
     Returns +1 / -1 if the agent / opponent won the point, else 0."""
     for _ in range(SUBSTEPS):
-        fstate[BX, n] += fstate[VX, n] / SUBSTEPS
-        fstate[BY, n] += fstate[VY, n] / SUBSTEPS
-        by = fstate[BY, n]
+        fs[i, BX] += fs[i, VX] / SUBSTEPS
+        fs[i, BY] += fs[i, VY] / SUBSTEPS
+        by = fs[i, BY]
         if by < -BALL_Y_MAX:  # reflect about the wall, keep |vy|
-            fstate[BY, n] = -2 * BALL_Y_MAX - by
-            fstate[VY, n] = -fstate[VY, n]
+            fs[i, BY] = -2 * BALL_Y_MAX - by
+            fs[i, VY] = -fs[i, VY]
         elif by > BALL_Y_MAX:
-            fstate[BY, n] = 2 * BALL_Y_MAX - by
-            fstate[VY, n] = -fstate[VY, n]
-        bx, by = fstate[BX, n], fstate[BY, n]
-        if fstate[VX, n] > 0.0 and _overlaps(bx, by, AGENT_X0, AGENT_X1, fstate[PA, n]):
-            _bounce(fstate, n, fstate[PA, n])
-            istate[HITS_A, n] += 1
-        elif fstate[VX, n] < 0.0 and _overlaps(bx, by, OPP_X0, OPP_X1, fstate[PO, n]):
-            _bounce(fstate, n, fstate[PO, n])
-            istate[HITS_O, n] += 1
+            fs[i, BY] = 2 * BALL_Y_MAX - by
+            fs[i, VY] = -fs[i, VY]
+        bx, by = fs[i, BX], fs[i, BY]
+        if fs[i, VX] > 0.0 and _overlaps(bx, by, AGENT_X0, AGENT_X1, fs[i, PA]):
+            _bounce(fs, i, fs[i, PA])
+            ist[i, HITS_A] += 1
+        elif fs[i, VX] < 0.0 and _overlaps(bx, by, OPP_X0, OPP_X1, fs[i, PO]):
+            _bounce(fs, i, fs[i, PO])
+            ist[i, HITS_O] += 1
         if bx < -BALL_X_MAX or bx > BALL_X_MAX:
             point = 1 if bx < 0.0 else -1
             # hide the ball at the centre; the next serve goes to the conceder
-            fstate[BX, n] = 0.0
-            fstate[BY, n] = 0.0
-            fstate[VX, n] = -VX_SERVE * point
-            fstate[VY, n] = 0.0
-            istate[COUNTDOWN, n] = SERVE_DELAY
+            fs[i, BX] = 0.0
+            fs[i, BY] = 0.0
+            fs[i, VX] = -VX_SERVE * point
+            fs[i, VY] = 0.0
+            ist[i, COUNTDOWN] = SERVE_DELAY
             return point
     return 0
 
 
 @njit(cache=True)
-def step_kernel(fstate, istate, rng, act_agent, act_opp, opp_speed, hit_reward,
-                points_to_win, max_steps, sticky_prob, rewards, terminated, truncated):
-    """One agent step of N two-player games, in place.
+def step_game(fs, ist, rng, i, act_agent, act_opp, params):
+    """One agent step of game i, in place; returns (reward, terminated).
 
-    act_agent[n] in {0, 1, 2} (NOOP, UP, DOWN); act_opp[n] the same, or -1
-    (AI) for the built-in opponent, which moves at most opp_speed px toward
-    opponent_target. Order within a step: paddles move, then the ball (or the
-    serve countdown). Writes rewards[n] = (agent points - opponent points)
-    this step + hit_reward * agent hits this step; terminated[n] iff a score
-    reached points_to_win; truncated[n] iff not terminated and the episode
-    has lasted max_steps steps.
+    act_agent in {0, 1, 2} (NOOP, UP, DOWN); act_opp the same, or -1 (AI)
+    for the built-in opponent, which moves at most params[OPP_SPEED] px
+    toward opponent_target. Order: paddles move, then the ball (or the serve
+    countdown). reward = (agent points - opponent points) this step +
+    params[HIT_REWARD] * agent paddle hits this step; terminated iff a score
+    reached params[POINTS_TO_WIN]. The time limit is the shell's.
     """
-    for n in range(fstate.shape[1]):
-        istate[T, n] += 1
-        _move_paddles(fstate, istate, rng, n, act_agent[n], act_opp[n], opp_speed, sticky_prob)
-        hits_before = istate[HITS_A, n]
-        point = 0
-        if istate[COUNTDOWN, n] > 0:
-            istate[COUNTDOWN, n] -= 1
-            if istate[COUNTDOWN, n] == 0:
-                _serve(fstate, rng, n)
-        else:
-            point = _move_ball(fstate, istate, n)
-        if point > 0:
-            istate[SCORE_A, n] += 1
-        elif point < 0:
-            istate[SCORE_O, n] += 1
-        rewards[n] = point + hit_reward * (istate[HITS_A, n] - hits_before)
-        done = istate[SCORE_A, n] >= points_to_win or istate[SCORE_O, n] >= points_to_win
-        terminated[n] = done
-        truncated[n] = (not done) and istate[T, n] >= max_steps
+    _move_paddles(fs, ist, rng, i, act_agent, act_opp, params)
+    hits_before = ist[i, HITS_A]
+    point = 0
+    if ist[i, COUNTDOWN] > 0:
+        ist[i, COUNTDOWN] -= 1
+        if ist[i, COUNTDOWN] == 0:
+            _serve(fs, rng, i)
+    else:
+        point = _move_ball(fs, ist, i)
+    if point > 0:
+        ist[i, SCORE_A] += 1
+    elif point < 0:
+        ist[i, SCORE_O] += 1
+    reward = point + params[HIT_REWARD] * (ist[i, HITS_A] - hits_before)
+    target = params[POINTS_TO_WIN]
+    return reward, (ist[i, SCORE_A] >= target or ist[i, SCORE_O] >= target)
+
+
+@njit(cache=True)
+def step_kernel(fs, ist, rng, act_agent, act_opp, params, rewards, terminated):
+    """The two-player kernel: step_game for every game i with act_agent[i]
+    and act_opp[i] (-1: built-in AI). No time limit, no autoreset (the
+    shells in envs/pong.py add both); for tests, scripted matches and self-play."""
+    for i in range(fs.shape[0]):
+        rewards[i], terminated[i] = step_game(fs, ist, rng, i, act_agent[i], act_opp[i], params)

@@ -1,7 +1,8 @@
 """Pong renderers: the 80x80 binary frame, the 7-value state and the RGB frame.
 
-All three read the physics state of envs/pong_physics.py and write into a
-caller's array of N games, so the vector env renders in place.
+Each renderer reads game i of the physics state (envs/pong_physics.py) and
+writes into a caller's row (e.g. obs[i]), so the shells render in place; the
+batch versions loop over all games.
 
 The 80x80 frame is Karpathy's preprocessing ("Pong from Pixels", pg-pong.py
 `prepro`) of the RGB frame by construction: f[i, j] = 1 iff ALE pixel
@@ -32,80 +33,93 @@ N_STATE = 7
 
 
 @njit(cache=True)
-def ball_visible(istate, n):
-    return istate[COUNTDOWN, n] == 0
+def boxes(fs, ist, i):
+    """Integer ALE top-left corners (row, column) of game i's agent paddle,
+    opponent paddle and ball, and whether the ball is visible."""
+    pa = np.int64(np.floor(CY + fs[i, PA] - PADDLE_H / 2))
+    po = np.int64(np.floor(CY + fs[i, PO] - PADDLE_H / 2))
+    by = np.int64(np.floor(CY + fs[i, BY] - BALL_H / 2))
+    bx = np.int64(np.floor(CX + fs[i, BX] - BALL_W / 2))
+    return pa, AGENT_X, po, OPP_X, by, bx, ist[i, COUNTDOWN] == 0
 
 
 @njit(cache=True)
-def boxes(fstate, n):
-    """Integer ALE top-left corners (row, column) of the agent paddle, the
-    opponent paddle and the ball, as six int64s."""
-    pa = np.int64(np.floor(CY + fstate[PA, n] - PADDLE_H / 2))
-    po = np.int64(np.floor(CY + fstate[PO, n] - PADDLE_H / 2))
-    by = np.int64(np.floor(CY + fstate[BY, n] - BALL_H / 2))
-    bx = np.int64(np.floor(CX + fstate[BX, n] - BALL_W / 2))
-    return pa, AGENT_X, po, OPP_X, by, bx
-
-
-@njit(cache=True)
-def _fill_frame(out, n, top, left, h, w):
-    """Set f[i, j] = 1 for every sampled pixel (35 + 2i, 2j) in the box."""
+def _fill_frame(row, top, left, h, w):
+    """row[80 i + j] = 1 for every sampled pixel (35 + 2i, 2j) in the box."""
     i0 = max((top - CROP_TOP + 1) // 2, 0)  # ceil((top - 35) / 2)
     i1 = min((top + h - 1 - CROP_TOP) // 2, FRAME - 1)
     j0 = max((left + 1) // 2, 0)
     j1 = min((left + w - 1) // 2, FRAME - 1)
-    for i in range(i0, i1 + 1):
-        for j in range(j0, j1 + 1):
-            out[n, i, j] = 1
+    for r in range(i0, i1 + 1):
+        for c in range(j0, j1 + 1):
+            row[FRAME * r + c] = 1
 
 
 @njit(cache=True)
-def render_pixels(fstate, istate, out):
-    """out (N, 80, 80), any numeric dtype: the binary frame of every game."""
-    for n in range(out.shape[0]):
-        out[n] = 0
-        pa, ax, po, ox, by, bx = boxes(fstate, n)
-        _fill_frame(out, n, pa, ax, PADDLE_H, PADDLE_W)
-        _fill_frame(out, n, po, ox, PADDLE_H, PADDLE_W)
-        if ball_visible(istate, n):
-            _fill_frame(out, n, by, bx, BALL_H, BALL_W)
+def pixels_into(fs, ist, i, row):
+    """row (6400,), any numeric dtype: game i's binary frame, row-major."""
+    row[:] = 0
+    pa, ax, po, ox, by, bx, visible = boxes(fs, ist, i)
+    _fill_frame(row, pa, ax, PADDLE_H, PADDLE_W)
+    _fill_frame(row, po, ox, PADDLE_H, PADDLE_W)
+    if visible:
+        _fill_frame(row, by, bx, BALL_H, BALL_W)
 
 
 @njit(cache=True)
-def render_state(fstate, istate, out):
-    """out (N, 7): ball centre x/79 and y/78 in [-1, 1] (y down), vx/5,
-    vy/5, agent and opponent paddle centres /72, and the serve countdown
-    /8 (while it is positive the ball is hidden at the centre and the sign of
+def state_into(fs, ist, i, row):
+    """row (7,): ball centre x/79 and y/78 in [-1, 1] (y down), vx/5,
+    vy/5, agent and opponent paddle centres /72, and the serve countdown /8
+    (while it is positive the ball is hidden at the centre and the sign of
     vx says who receives the serve). Positions are relative to the court
     centre. Markov for the rally: with the RNG, these determine the future."""
-    for n in range(out.shape[0]):
-        out[n, 0] = fstate[BX, n] / BALL_X_MAX
-        out[n, 1] = fstate[BY, n] / BALL_Y_MAX
-        out[n, 2] = fstate[VX, n] / V_MAX
-        out[n, 3] = fstate[VY, n] / V_MAX
-        out[n, 4] = fstate[PA, n] / PADDLE_Y_MAX
-        out[n, 5] = fstate[PO, n] / PADDLE_Y_MAX
-        out[n, 6] = istate[COUNTDOWN, n] / SERVE_DELAY
+    row[0] = fs[i, BX] / BALL_X_MAX
+    row[1] = fs[i, BY] / BALL_Y_MAX
+    row[2] = fs[i, VX] / V_MAX
+    row[3] = fs[i, VY] / V_MAX
+    row[4] = fs[i, PA] / PADDLE_Y_MAX
+    row[5] = fs[i, PO] / PADDLE_Y_MAX
+    row[6] = ist[i, COUNTDOWN] / SERVE_DELAY
 
 
 @njit(cache=True)
-def _fill_rgb(out, n, top, left, h, w, rgb):
+def _fill_rgb(screen, top, left, h, w, rgb):
     for r in range(max(top, 0), min(top + h, SCREEN_H)):
         for c in range(max(left, 0), min(left + w, SCREEN_W)):
             for k in range(3):
-                out[n, r, c, k] = rgb[k]
+                screen[r, c, k] = rgb[k]
 
 
 @njit(cache=True)
-def render_rgb(fstate, istate, out):
-    """out (N, 210, 160, 3) uint8: ALE-like screens (background, walls,
-    paddles, ball; no score digits)."""
-    for n in range(out.shape[0]):
-        _fill_rgb(out, n, 0, 0, SCREEN_H, SCREEN_W, BACKGROUND)
-        _fill_rgb(out, n, WALL_TOP, 0, TOP - WALL_TOP, SCREEN_W, WHITE)
-        _fill_rgb(out, n, BOTTOM, 0, SCREEN_H - BOTTOM, SCREEN_W, WHITE)
-        pa, ax, po, ox, by, bx = boxes(fstate, n)
-        _fill_rgb(out, n, pa, ax, PADDLE_H, PADDLE_W, AGENT_RGB)
-        _fill_rgb(out, n, po, ox, PADDLE_H, PADDLE_W, OPP_RGB)
-        if ball_visible(istate, n):
-            _fill_rgb(out, n, by, bx, BALL_H, BALL_W, WHITE)
+def rgb_into(fs, ist, i, screen):
+    """screen (210, 160, 3) uint8: an ALE-like screen of game i (background,
+    walls, paddles, ball; no score digits)."""
+    _fill_rgb(screen, 0, 0, SCREEN_H, SCREEN_W, BACKGROUND)
+    _fill_rgb(screen, WALL_TOP, 0, TOP - WALL_TOP, SCREEN_W, WHITE)
+    _fill_rgb(screen, BOTTOM, 0, SCREEN_H - BOTTOM, SCREEN_W, WHITE)
+    pa, ax, po, ox, by, bx, visible = boxes(fs, ist, i)
+    _fill_rgb(screen, pa, ax, PADDLE_H, PADDLE_W, AGENT_RGB)
+    _fill_rgb(screen, po, ox, PADDLE_H, PADDLE_W, OPP_RGB)
+    if visible:
+        _fill_rgb(screen, by, bx, BALL_H, BALL_W, WHITE)
+
+
+@njit(cache=True)
+def render_pixels(fs, ist, out):
+    """out (N, 6400): every game's frame (reshape to (N, 80, 80) to view)."""
+    for i in range(out.shape[0]):
+        pixels_into(fs, ist, i, out[i])
+
+
+@njit(cache=True)
+def render_state(fs, ist, out):
+    """out (N, 7): every game's state vector (see state_into)."""
+    for i in range(out.shape[0]):
+        state_into(fs, ist, i, out[i])
+
+
+@njit(cache=True)
+def render_rgb(fs, ist, out):
+    """out (N, 210, 160, 3) uint8: every game's screen."""
+    for i in range(out.shape[0]):
+        rgb_into(fs, ist, i, out[i])

@@ -25,9 +25,13 @@ def karpathy_prepro(frame):
 
 
 def render(fn, shape, dtype, fs, ist):
-    out = np.full((fs.shape[1],) + shape, 7, dtype=dtype)  # garbage: renderers must overwrite all
+    out = np.full((fs.shape[0],) + shape, 7, dtype=dtype)  # garbage: renderers must overwrite all
     fn(fs, ist, out)
     return out
+
+
+def frames(fs, ist, dtype=np.float32):
+    return render(R.render_pixels, (R.FRAME * R.FRAME,), dtype, fs, ist).reshape(-1, R.FRAME, R.FRAME)
 
 
 @FEW
@@ -35,20 +39,20 @@ def render(fn, shape, dtype, fs, ist):
 def test_pixels_equal_karpathy_preprocessing_of_the_rgb_frame(seed):
     fs, ist, _ = random_states(np.random.default_rng(seed), 32)
     rgb = render(R.render_rgb, (210, 160, 3), np.uint8, fs, ist)
-    pix = render(R.render_pixels, (80, 80), np.float32, fs, ist)
-    for n in range(fs.shape[1]):
+    pix = frames(fs, ist)
+    for n in range(fs.shape[0]):
         assert np.array_equal(pix[n], karpathy_prepro(rgb[n]))
 
 
 def test_pixel_and_rgb_counts_per_object():
     g = np.random.default_rng(0)
-    fs, ist, _ = random_states(g, 400, hidden_prob=0.3)
-    fs[P.BX] = g.uniform(-57.0, 57.0, 400)  # keep the ball clear of the paddles' columns
-    pix = render(R.render_pixels, (80, 80), np.uint8, fs, ist)
+    fs, ist, _ = random_states(g, 150, hidden_prob=0.3)
+    fs[:, P.BX] = g.uniform(-57.0, 57.0, 150)  # keep the ball clear of the paddles' columns
+    pix = frames(fs, ist, np.uint8)
     rgb = render(R.render_rgb, (210, 160, 3), np.uint8, fs, ist)
-    visible = ist[P.COUNTDOWN] == 0
+    visible = ist[:, P.COUNTDOWN] == 0
     assert visible.any() and not visible.all()
-    for n in range(400):
+    for n in range(150):
         f = pix[n]
         for cols in ((8, 9), (70, 71)):  # opponent, agent: 2 columns x 8 consecutive rows
             rows = np.flatnonzero(f[:, cols[0]])
@@ -73,8 +77,8 @@ def test_pixel_and_rgb_counts_per_object():
 def test_hand_placed_objects():
     fs, ist, _ = random_states(np.random.default_rng(1), 1, hidden_prob=0.0)
     # ball centre (10.5, -20.25) -> top-left (89.5, 91.75) -> pixel (row 91, col 89)
-    fs[:, 0] = [10.5, -20.25, 3.0, 1.0, 8.0, -71.5]
-    pix = render(R.render_pixels, (80, 80), np.uint8, fs, ist)[0]
+    fs[0] = [10.5, -20.25, 3.0, 1.0, 8.0, -71.5]
+    pix = frames(fs, ist, np.uint8)[0]
     # rows 91..94 -> sampled rows 91, 93 = 35 + 2i for i = 28, 29; cols 89, 90 -> j = 45
     assert pix[28, 45] == pix[29, 45] == 1 and pix[:, 10:68].sum() == 2
     # agent paddle top 114 + 8 - 8 = 114: rows 114..129 -> odd rows 115..129 -> i = 40..47
@@ -89,15 +93,14 @@ def test_state_vector_scaling(seed):
     fs, ist, _ = random_states(np.random.default_rng(seed), 16)
     out = render(R.render_state, (R.N_STATE,), np.float64, fs, ist)
     scale = [P.BALL_X_MAX, P.BALL_Y_MAX, P.V_MAX, P.V_MAX, P.PADDLE_Y_MAX, P.PADDLE_Y_MAX]
-    expected = np.vstack([fs[k] / s for k, s in enumerate(scale)] + [ist[P.COUNTDOWN] / P.SERVE_DELAY]).T
+    expected = np.vstack([fs[:, k] / s for k, s in enumerate(scale)] + [ist[:, P.COUNTDOWN] / P.SERVE_DELAY]).T
     assert np.array_equal(out, expected)
     assert np.all(np.abs(out) <= 1.0)
 
 
 def test_renderers_equal_their_python_twins_and_dtypes_agree():
     fs, ist, _ = random_states(np.random.default_rng(2), 8)
-    for fn, shape in ((R.render_pixels, (80, 80)), (R.render_state, (7,)), (R.render_rgb, (210, 160, 3))):
+    for fn, shape in ((R.render_pixels, (6400,)), (R.render_state, (7,)), (R.render_rgb, (210, 160, 3))):
         dtype = np.uint8 if fn is R.render_rgb else np.float32
         assert np.array_equal(render(fn, shape, dtype, fs, ist), render(py_twin(fn), shape, dtype, fs, ist))
-    as_u8 = render(R.render_pixels, (80, 80), np.uint8, fs, ist)
-    assert np.array_equal(as_u8, render(R.render_pixels, (80, 80), np.float32, fs, ist))
+    assert np.array_equal(frames(fs, ist, np.uint8), frames(fs, ist, np.float32))
