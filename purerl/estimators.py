@@ -24,9 +24,17 @@ Layout, shared by all functions here:
   bootstrap (then a truncated step is an error).
 - gamma, lam, n are keyword-only so call sites read like the equations.
 
+Every recursion over time here is one linear recurrence,
+y_t = a_t + c_t y_{t+1} (or y_{t-1}), with the equation in how a and c are
+built; `_backward_scan` runs it as a numba kernel for numpy arrays and as a
+loop over t with vector operations for other array modules (CuPy).
+
 Baselines (constant, time-dependent, state-dependent, leave-one-out,
 variance-optimal) and per-episode standardisation live in purerl/baselines.py.
 """
+
+import numpy as np
+from numba import njit
 
 from purerl.backend import get_xp
 
@@ -92,6 +100,61 @@ def _bootstrap(xp, r, truncated, next_values):
 
 
 # ----------------------------------------------------------------------------
+# the one recursion: y_t = a_t + c_t y_{t+1}
+# ----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _scan_kernel(a, c, y):
+    """y[t, b] = a[t, b] + c[t, b] y[t + 1, b] with y[T, b] = 0; a, c, y of shape (T, B)."""
+    for b in range(a.shape[1]):
+        running = 0.0
+        for t in range(a.shape[0] - 1, -1, -1):
+            running = a[t, b] + c[t, b] * running
+            y[t, b] = running
+
+
+def _scan_loop(xp, a, c):
+    """The same recursion for any array module: a loop over t, vector operations over the batch."""
+    y = xp.empty_like(a)
+    running = xp.zeros_like(a[0])
+    for t in range(a.shape[0] - 1, -1, -1):
+        running = a[t] + c[t] * running
+        y[t] = running
+    return y
+
+
+def _backward_scan(a, c):
+    """y_t = a_t + c_t y_{t+1}, y_T = 0, over arrays (T, *B) of one float dtype."""
+    xp = get_xp(a, c)
+    if xp is not np:
+        return _scan_loop(xp, a, c)
+    T = a.shape[0]
+    a2 = np.ascontiguousarray(a.reshape(T, -1))
+    c2 = np.ascontiguousarray(c.reshape(T, -1), dtype=a2.dtype)
+    y = np.empty_like(a2)
+    _scan_kernel(a2, c2, y)
+    return y.reshape(a.shape)
+
+
+def _forward_scan(a, c):
+    """y_t = a_t + c_t y_{t-1}, y_{-1} = 0: the backward scan in reversed time."""
+    return _backward_scan(a[::-1], c[::-1])[::-1]
+
+
+def _starts(xp, done):
+    """start_t: row t begins an episode (row 0, or the row after an end)."""
+    return xp.concatenate([xp.ones_like(done[:1]), done[:-1]], axis=0)
+
+
+def _last_row(xp, shape):
+    """(T, *B) mask of the last row: the array ends there, so the episode is cut."""
+    last = xp.zeros(shape, dtype=bool)
+    last[-1] = True
+    return last
+
+
+# ----------------------------------------------------------------------------
 # Monte Carlo returns
 # ----------------------------------------------------------------------------
 
@@ -122,15 +185,9 @@ def discounted_returns(rewards, terminated=None, truncated=None, *, gamma, next_
     if reset_at_nonzero_reward:
         term = term | (r != 0)
     boot = _bootstrap(xp, r, trunc & ~term, next_values)
-    T = r.shape[0]
-    G = xp.empty_like(r)
-    running = xp.zeros_like(r[0])
-    for t in range(T - 1, -1, -1):
-        cut = trunc[t] | (t == T - 1)  # the episode goes on beyond what we hold
-        tail = xp.where(term[t], 0.0, xp.where(cut, boot[t], running))
-        running = r[t] + gamma * tail
-        G[t] = running
-    return G
+    cut = (trunc | _last_row(xp, r.shape)) & ~term  # the episode goes on beyond what we hold
+    a = r + gamma * xp.where(cut, boot, 0.0)
+    return _backward_scan(a, gamma * ~(term | cut))
 
 
 def episode_steps(terminated=None, truncated=None, *, shape=None, start_steps=None):
@@ -148,12 +205,11 @@ def episode_steps(terminated=None, truncated=None, *, shape=None, start_steps=No
     xp = get_xp(*[x for x in (terminated, truncated, start_steps) if x is not None])
     shape = tuple(xp.asarray(src).shape) if shape is None else tuple(shape)
     done = _mask("terminated", terminated, shape, xp) | _mask("truncated", truncated, shape, xp)
-    k = xp.zeros(shape, dtype=xp.int64)
+    start = _starts(xp, done)
+    a = xp.where(start, 0.0, 1.0)  # k_t = 0 at a start, else k_{t-1} + 1
     if start_steps is not None:
-        k[0] = _like("start_steps", start_steps, shape[1:], xp, dtype=xp.int64)
-    for t in range(1, shape[0]):
-        k[t] = xp.where(done[t - 1], 0, k[t - 1] + 1)
-    return k
+        a[0] = _like("start_steps", start_steps, shape[1:], xp, dtype=xp.float64)
+    return xp.rint(_forward_scan(a, xp.where(start, 0.0, 1.0))).astype(xp.int64)
 
 
 def reward_to_go(rewards, terminated=None, truncated=None, *, gamma, next_values=None, start_steps=None):
@@ -189,11 +245,8 @@ def total_return(rewards, terminated=None, truncated=None, *, gamma=1.0, next_va
     G = discounted_returns(rewards, terminated, truncated, gamma=gamma, next_values=next_values)
     xp = get_xp(G)
     done = _mask("terminated", terminated, G.shape, xp) | _mask("truncated", truncated, G.shape, xp)
-    R = xp.empty_like(G)
-    R[0] = G[0]
-    for t in range(1, G.shape[0]):
-        R[t] = xp.where(done[t - 1], G[t], R[t - 1])
-    return R
+    start = _starts(xp, done)  # R_t = G_t at an episode's first row, else R_{t-1}
+    return _forward_scan(xp.where(start, G, 0.0), xp.where(start, 0.0, 1.0))
 
 
 # ----------------------------------------------------------------------------
@@ -305,15 +358,10 @@ def lambda_returns(rewards, next_values, terminated=None, truncated=None, *, gam
     xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
     gamma, lam = _check_unit("gamma", gamma), _check_unit("lam", lam)
     nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
-    T = r.shape[0]
-    y = xp.empty_like(r)
-    running = xp.zeros_like(r[0])
-    for t in range(T - 1, -1, -1):
-        cut = trunc[t] | (t == T - 1)
-        ahead = xp.where(cut, nv[t], running)
-        running = r[t] + gamma * xp.where(term[t], 0.0, (1.0 - lam) * nv[t] + lam * ahead)
-        y[t] = running
-    return y
+    cut = trunc | _last_row(xp, r.shape)
+    # y_t = r_t + gamma (1 - lam) V + gamma lam (V at a cut, else y_{t+1}); nothing after termination
+    a = r + gamma * xp.where(term, 0.0, xp.where(cut, nv, (1.0 - lam) * nv))
+    return _backward_scan(a, gamma * lam * ~(term | cut))
 
 
 def gae(rewards, values, next_values, terminated=None, truncated=None, *, gamma, lam):
@@ -336,13 +384,7 @@ def gae(rewards, values, next_values, terminated=None, truncated=None, *, gamma,
     xp, _, _, trunc = _inputs(rewards, terminated, truncated)
     lam = _check_unit("lam", lam)
     done = _mask("terminated", terminated, delta.shape, xp) | trunc
-    decay = float(gamma) * lam
-    adv = xp.empty_like(delta)
-    running = xp.zeros_like(delta[0])
-    for t in range(delta.shape[0] - 1, -1, -1):
-        running = delta[t] + decay * xp.where(done[t], 0.0, running)
-        adv[t] = running
-    return adv
+    return _backward_scan(delta, float(gamma) * lam * ~done)
 
 
 # ----------------------------------------------------------------------------
@@ -380,11 +422,9 @@ def importance_weights(log_probs, behavior_log_probs, terminated=None, truncated
     xp, lr, term, trunc = _inputs(log_probs, terminated, truncated, behavior_log_probs, name="log_probs")
     lr = lr - _like("behavior_log_probs", behavior_log_probs, lr.shape, xp, dtype=lr.dtype)
     done = term | trunc
-    c = xp.empty_like(lr)  # log rho_{0:t}
-    c[0] = lr[0]
-    for t in range(1, lr.shape[0]):
-        c[t] = lr[t] + xp.where(done[t - 1], 0.0, c[t - 1])
-    if not per_decision:
-        for t in range(lr.shape[0] - 2, -1, -1):  # spread each episode's total back over it
-            c[t] = xp.where(done[t], c[t], c[t + 1])
+    start = _starts(xp, done)
+    c = _forward_scan(lr, xp.where(start, 0.0, 1.0))  # log rho_{0:t}
+    if not per_decision:  # spread each episode's total back over its rows
+        end = done | _last_row(xp, lr.shape)
+        c = _backward_scan(xp.where(end, c, 0.0), xp.where(end, 0.0, 1.0))
     return xp.exp(c)

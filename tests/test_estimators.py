@@ -232,3 +232,22 @@ def test_truncation_without_a_bootstrap_value_is_an_error():
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@settings(max_examples=30, deadline=None)
+@given(rollouts())
+def test_scan_kernel_and_array_module_loop_agree(data):
+    """The numba kernel (numpy) and the loop used for other array modules (CuPy)
+    run the same recursion y_t = a_t + c_t y_{t+1}."""
+    r, v, _, term, _, gamma, _ = data
+    c = gamma * ~term
+    np.testing.assert_allclose(E._backward_scan(r, c), E._scan_loop(np, r, c), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(E._forward_scan(v, c), E._scan_loop(np, v[::-1], c[::-1])[::-1],
+                               rtol=1e-13, atol=1e-13)
+
+
+def test_float32_in_float32_out():
+    r32 = r.astype(np.float32)
+    assert E.discounted_returns(r32, gamma=0.5).dtype == np.float32
+    assert E.gae(r32, v.astype(np.float32), nv.astype(np.float32), gamma=0.5, lam=0.5).dtype == np.float32
+    assert E.discounted_returns(r32, gamma=0.5).tolist() == [2.25, 2.5, 1.0, 4.0]
