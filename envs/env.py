@@ -1,0 +1,118 @@
+"""The single-game, Gymnasium-style environment: a batch of one game, no autoreset.
+
+    env = envs.make("CartPole-v1")
+    obs, info = env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(1)
+
+Conventions are Gymnasium's (reset(seed=None, options=None) -> (obs, info);
+step(action) -> (obs, reward, terminated, truncated, info); `spec.id`,
+`spec.max_episode_steps`), with three differences that make mistakes loud:
+a step after the episode ended (terminated or truncated) without a reset, a
+step before the first reset, and an invalid action each raise a ValueError
+instead of warning. The physics is the same kernel the vector environment
+runs (envs/vector.py), called with N = 1.
+
+Seeding: reset(seed=s) seeds the game's PCG64 stream exactly as Gymnasium
+does (numpy's PCG64(SeedSequence(s))); reset() continues the stream; the
+first reset() of a never-seeded environment seeds from fresh OS entropy.
+"""
+
+import numpy as np
+
+from envs.core import OBS, REWARD, TERMINATED, TRUNCATED
+from envs.shell import GameBatch
+
+
+class Env:
+    """One game of a Simulator (see envs/core.py), Gymnasium's single-env API."""
+
+    render_mode = "ansi"
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.spec = sim.spec
+        self.observation_space = sim.observation_space
+        self.action_space = sim.action_space
+        self._batch = b = GameBatch(sim, 1, autoreset=False, parallel=False)
+        self._needs_reset = True
+        # The hot path reads these directly (one attribute lookup each).
+        self._kernel, self._state, self._params, self._rng = b.kernel, b.state, b.params, b.rng
+        self._actions, self._max_steps = b.actions, b.max_steps
+        self._elapsed, self._values, self._flags, self._obs = b.elapsed, b.values, b.flags, b.obs
+        self._obs0 = b.obs[OBS, 0]  # view of game 0's observation
+        self._discrete = b.discrete
+
+    def reset(self, seed=None, options=None):
+        """Start a new episode; returns (obs float32 (*obs_shape,), info)."""
+        obs = self._batch.reset(seed=seed, options=options)[0]
+        self._needs_reset = False
+        return obs, self._info()
+
+    def step(self, action):
+        """Advance one step; returns (obs, reward float, terminated bool, truncated bool, info)."""
+        if self._needs_reset:
+            raise ValueError(f"{self.spec.id}: step() called before reset() or after the episode ended "
+                             "(terminated or truncated); call reset() first")
+        self._store_action(action)
+        bad = self._kernel(self._state, self._params, self._rng, self._actions, False, self._max_steps,
+                           self._elapsed, self._values, self._flags, self._obs)
+        if bad >= 0:
+            raise ValueError(self._batch.bad_action_message(self._actions, 0))
+        flags = self._flags  # (3, 1): item(TERMINATED), item(TRUNCATED) read game 0
+        terminated, truncated = flags.item(TERMINATED), flags.item(TRUNCATED)
+        self._needs_reset = terminated or truncated
+        info = {} if self.sim.info is None else self._info()
+        return self._obs0.copy(), self._values.item(REWARD), terminated, truncated, info
+
+    def _store_action(self, action):
+        """Write `action` into the kernel's action buffer, or raise a ValueError."""
+        if self._discrete:
+            if type(action) is int and 0 <= action <= 1 << 62:  # the common case, fast
+                self._actions[0] = action
+                return
+            if isinstance(action, (int, np.integer)) or (
+                    isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu"):
+                try:
+                    self._actions[0] = action
+                    return
+                except OverflowError:
+                    pass
+            raise ValueError(f"invalid action {action!r} for {self.spec.id}; accepted: "
+                             f"{self.action_space.describe()}")
+        a = np.asarray(action)
+        if a.shape != self.action_space.shape:
+            raise ValueError(f"action must have shape {self.action_space.shape}, got {a.shape}; accepted: "
+                             f"{self.action_space.describe()}")
+        self._actions[...] = self._batch.check_actions(a[None])
+
+    def _info(self):
+        info = self._batch.info()
+        return {key: value[0].item() for key, value in info.items()}
+
+    def render(self):
+        """Game state as text (CartPole, Pendulum) or an RGB uint8 array (see the simulator)."""
+        if not self._batch.started:
+            raise ValueError(f"{self.spec.id}: render() needs a reset() first")
+        return self.sim.render(self._state, self._params, 0)
+
+    def close(self):
+        """Nothing to release; kept for Gymnasium compatibility."""
+
+    @property
+    def unwrapped(self):
+        return self
+
+    def get_state(self):
+        """Everything needed to resume bit-identically (plain numpy arrays)."""
+        d = self._batch.get_state()
+        d["needs_reset"] = np.array(self._needs_reset)
+        return d
+
+    def set_state(self, d):
+        """Restore get_state(); returns the current observation."""
+        self._batch.set_state(d)
+        self._needs_reset = bool(d.get("needs_reset", False))
+        return self._obs0.copy()
+
+    def __repr__(self):
+        return f"Env({self.spec.id})"
