@@ -2,8 +2,6 @@
 
 Every function is pure (inputs are never written to) and takes its array
 module from its inputs (purerl.backend.get_xp), so it runs on numpy or CuPy.
-Backward recursions loop over time in Python with vector operations over
-everything else, which is the shape of the work: T steps, each over N games.
 
 Layout, shared by all functions here:
 
