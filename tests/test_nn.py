@@ -263,3 +263,51 @@ def test_cupy_matches_numpy():
     for a_d, a in ((y_d, y), (g_d, g), (gx_d, gx)):
         assert type(a_d) is cp.ndarray
         np.testing.assert_allclose(cp.asnumpy(a_d), a, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("sizes, hidden, output, bias, batch", [
+    ((4, 16, 16, 2), "tanh", "identity", True, 3),
+    ((50, 20, 1), "relu", "sigmoid", False, 1),
+    ((50, 20, 1), "relu", "sigmoid", False, 5),
+])
+def test_benchmark_baselines_compute_the_same_step(sizes, hidden, output, bias, batch):
+    """`bench nn` compares like with like: the bare numpy and PyTorch versions
+    produce purerl's outputs, gradients and Adam updates."""
+    from purerl.bench import nn as bench
+    from purerl.optim import Adam
+
+    net = MLP(sizes, hidden, output, bias=bias)
+    rng = np.random.default_rng(8)
+    theta = net.init(rng, scheme="normal", gain=1.0)
+    x, gy = rng.standard_normal((batch, net.in_dim)), rng.standard_normal((batch, net.out_dim))
+    layers = [(W.copy(), None if b is None else b.copy()) for W, b in net.unflatten(theta)]
+    torch_layers = [(W.copy(), None if b is None else b.copy()) for W, b in layers]  # before Adam moves them
+    y, cache = net.forward(theta, x)
+    g_theta, _ = net.backward(theta, cache, gy, input_grad=False)
+    expected = [a for W, b in net.unflatten(g_theta) for a in (W, b) if a is not None]
+    y_bare, grads = (bench.bare_tanh_grads if hidden == "tanh" else bench.bare_pong_grads)(layers, x, gy)
+    np.testing.assert_allclose(y_bare, y, rtol=1e-12)
+    for got, want in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    if hidden == "tanh":
+        np.testing.assert_allclose(bench.bare_tanh_forward(layers, x)(), y, rtol=1e-12)
+
+    params = [a for W, b in layers for a in (W, b) if a is not None]
+    before = [p.copy() for p in params]
+    state, opt, theta0 = bench.bare_adam_state(params), Adam(1e-3), theta.copy()
+    for _ in range(3):
+        bench.bare_adam(params, expected, state, lr=1e-3)
+        opt.step(theta, g_theta)
+    steps = [a for W, b in net.unflatten(theta - theta0) for a in (W, b) if a is not None]
+    for p, p0, step in zip(params, before, steps):
+        np.testing.assert_allclose(p - p0, step, rtol=1e-9, atol=1e-15)
+
+    torch = pytest.importorskip("torch")
+    module = bench.torch_net(torch, torch_layers, hidden, output)
+    yt = module(torch.from_numpy(x))
+    yt.backward(torch.from_numpy(gy))
+    np.testing.assert_allclose(yt.detach().numpy(), y, rtol=1e-12)
+    torch_grads = [a.grad.numpy() for a in module.parameters()]  # weight.grad is W^T
+    torch_grads = [g.T if g.ndim == 2 else g for g in torch_grads]
+    for got, want in zip(torch_grads, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
