@@ -52,13 +52,33 @@ def env_names():
 def check_env_name(name):
     """ValueError listing the valid names when `name` is not an environment."""
     if name.startswith(GYM_PREFIX):
+        check_gym_name(name[len(GYM_PREFIX):])
         return
     known = env_names()
     if name not in known:
+        hint = ""
+        try:
+            check_gym_name(name)
+            hint = f" (Gymnasium has it: --env {GYM_PREFIX}{name})"
+        except ValueError:
+            pass
         raise ValueError(
-            f"unknown environment {name!r}; available: {', '.join(known)}, "
+            f"unknown environment {name!r}{hint}; available: {', '.join(known)}, "
             f"or {GYM_PREFIX}ID for any Gymnasium environment (needs the gym extra)"
         )
+
+
+def check_gym_name(gym_id):
+    """ValueError unless Gymnasium is installed and knows `gym_id`."""
+    try:
+        import gymnasium
+    except ImportError:
+        raise ValueError(f"{GYM_PREFIX}{gym_id} needs Gymnasium, which is not installed; install it with: "
+                         'python -m pip install "purerl[gym]"') from None
+    try:
+        gymnasium.spec(gym_id)
+    except gymnasium.error.Error as err:
+        raise ValueError(f"unknown Gymnasium environment {gym_id!r}: {err}") from None
 
 
 def make_env(name, num_envs, seed, env_kwargs=None):

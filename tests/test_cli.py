@@ -8,6 +8,7 @@ every registered algorithm (tests/test_cli_algorithms.py).
 import json
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -222,3 +223,9 @@ def test_resume_refuses_changed_settings_and_finished_runs(cli):
     info = json.load(open(os.path.join(run_dir, "config.json")))
     assert info["total_steps"] == 96 and info["config"]["total_steps"] == 96
     assert len(read_rows(os.path.join(run_dir, "metrics.csv"))[1]) == 6
+
+
+def test_gym_env_without_gymnasium_says_how_to_install_it(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "gymnasium", None)  # import gymnasium -> ImportError
+    code, _, err = cli("train", "fake", "--env", "gym:Acrobot-v1")
+    assert code == 2 and 'needs Gymnasium, which is not installed; install it with: python -m pip install "purerl[gym]"' in err

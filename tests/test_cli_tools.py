@@ -106,3 +106,34 @@ def test_sigint_to_a_training_process_checkpoints_and_exits_cleanly(tmp_path):
     saved = checkpoint.load(runs.latest_checkpoint(os.path.join(tmp_path, run_dir)))
     rows = len(metrics.read_text().splitlines()) - 1
     assert saved.meta["metrics_rows"] == rows and saved.meta["env_steps"] == 16 * rows
+
+
+def _marks(lines, chars):
+    return {(r, c) for r, line in enumerate(lines) for c, ch in enumerate(line) if ch in chars}
+
+
+def test_cartpole_scene_puts_the_cart_at_x_and_leans_the_pole_by_theta():
+    from purerl.watch import cartpole_scene
+
+    upright = cartpole_scene([0.0, 0.0, 0.0, 0.0], width=41, height=9)
+    cart = _marks(upright, "#")
+    assert {r for r, _ in cart} == {7} and sorted(c for _, c in cart) == list(range(17, 24))
+    assert _marks(upright, "|") == {(r, 20) for r in range(1, 7)}
+    right = cartpole_scene([0.0, 0.0, 0.4, 0.0], width=41, height=9)  # theta > 0 leans towards +x
+    tip_row = min(r for r, _ in _marks(right, "/"))
+    assert min(c for r, c in _marks(right, "/") if r == tip_row) > 20 and not _marks(right, "\\|")
+    left_edge = cartpole_scene([-2.4, 0.0, 0.4, 0.0], width=41, height=9)
+    assert min(c for _, c in _marks(left_edge, "#")) == 0 and _marks(left_edge, "/")
+    left = cartpole_scene([0.0, 0.0, -0.4, 0.0], width=41, height=9)
+    assert max(c for _, c in _marks(left, "\\")) < 20
+
+
+def test_pendulum_scene_points_the_rod_by_theta():
+    from purerl.watch import pendulum_scene
+
+    up = pendulum_scene([1.0, 0.0, 0.0], radius=4)
+    assert _marks(up, "o") == {(4, 8)} and _marks(up, "*") == {(r, 8) for r in range(0, 4)}
+    down = pendulum_scene([-1.0, 0.0, 0.0], radius=4)
+    assert _marks(down, "*") == {(r, 8) for r in range(5, 9)}
+    quarter = pendulum_scene([0.0, 1.0, 0.0], radius=4)  # theta = +90 deg: counter-clockwise, to the left
+    assert max(c for _, c in _marks(quarter, "*")) < 8
