@@ -49,7 +49,12 @@ def make_vec(name, num_envs, seed=None, parallel=None, **kwargs):
     seed: if given, game i's stream is seeded with seed + i and the first
     reset() starts from it (as reset(seed=seed) would). parallel: None picks
     the threaded kernel for large batches; True/False force it.
+    "gym:ID" names a Gymnasium environment, wrapped by envs/gymnasium_compat.py.
     """
+    if name.startswith("gym:"):
+        from envs.gymnasium_compat import make_vec as make_gym_vec  # needs the gym extra
+
+        return make_gym_vec(name[len("gym:"):], num_envs, seed=seed, **kwargs)
     env = VecEnv(simulator(name, **kwargs), num_envs, parallel=parallel)
     if seed is not None:
         env.seed(seed)
