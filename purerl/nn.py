@@ -100,8 +100,8 @@ class MLP:
         try:
             dt = np.dtype(dtype)
         except TypeError:
-            dt = None
-        if dt not in DTYPES:
+            dt = np.dtype(object)  # rejected just below
+        if not any(dt == accepted for accepted in DTYPES):
             raise ValueError(f"dtype must be float64 or float32, got {dtype!r}")
         self.sizes = tuple(int(n) for n in sizes)
         self.hidden, self.output, self.bias, self.dtype = hidden, output, bool(bias), dt

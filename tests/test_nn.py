@@ -231,6 +231,7 @@ def test_normal_init_scale_and_seeds():
     (lambda: MLP((4, 2), hidden="softplus"), None, r"unknown hidden activation 'softplus'; accepted: tanh"),
     (lambda: MLP((4, 2), output="softmax"), None, r"unknown output activation 'softmax'"),
     (lambda: MLP((4, 2), dtype=np.int64), None, r"dtype must be float64 or float32"),
+    (lambda: MLP((4, 2), dtype="no such type"), None, r"dtype must be float64 or float32, got 'no such type'"),
     (lambda: MLP((4, 2)), lambda n, t: n.init(np.random.default_rng(0), scheme="xavier"),
      r"unknown init scheme 'xavier'; accepted: orthogonal, normal"),
     (lambda: MLP((4, 2)), lambda n, t: n(t, np.zeros(4)), r"x must be a 2-D float64 array of shape \(B, 4\).*got shape \(4,\)"),
