@@ -97,7 +97,8 @@ class GymnasiumEnv(gymnasium.Env):
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)  # seeds self.np_random, as Gymnasium expects
-        return self._env.reset(seed=seed, options=options)
+        # Gymnasium passes options={} to mean "no options"; games without options reject any dict.
+        return self._env.reset(seed=seed, options=options or None)
 
     def step(self, action):
         return self._env.step(action)

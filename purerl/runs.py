@@ -84,12 +84,7 @@ def check_gym_name(gym_id):
 def make_env(name, num_envs, seed, env_kwargs=None):
     """A vector env of `num_envs` games of `name`, seeded with `seed`."""
     check_env_name(name)
-    kwargs = dict(env_kwargs or {})
-    if name.startswith(GYM_PREFIX):
-        from envs import gymnasium_compat
-
-        return gymnasium_compat.make_vec(name[len(GYM_PREFIX):], num_envs, seed=seed, **kwargs)
-    return envs.make_vec(name, num_envs, seed=seed, **kwargs)
+    return envs.make_vec(name, num_envs, seed=seed, **dict(env_kwargs or {}))
 
 
 def num_envs_of(cfg):
