@@ -19,13 +19,16 @@ State, one row per game (the layout the shells of envs/vector.py allocate):
     ist (N, N_INT) int64: COUNTDOWN (steps the ball stays hidden before a
         serve; 0 while in play), SCORE_A, SCORE_O, HITS_A, HITS_O (this
         episode), LAST (the agent's previous action, for sticky actions).
-    rng (N,) uint64: one splitmix64 state per game. It is drawn from only at
-        serves (and every step when sticky_prob > 0), so game i's stream does
-        not depend on how many games share the batch.
+    rng (N, 4) uint64: game i's PCG64 stream (envs/pcg64.py), drawn from
+        only at serves (and every step when sticky_prob > 0), so game i's
+        stream does not depend on how many games share the batch.
 """
 
 import numpy as np
 from numba import njit
+
+from envs import pcg64
+from envs.core import INLINE, KERNEL
 
 # --- ALE geometry, in pixels (PONG.md sections 2 and 4) --------------------
 COURT_W = 160
@@ -91,61 +94,8 @@ def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0
     return p
 
 
-# --- splitmix64 (Steele, Lea & Flood 2014), in 32-bit halves ------------------
-_M32 = np.uint64(0xFFFFFFFF)
-_S32 = np.uint64(32)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-@njit(cache=True)
-def _add64(a, b):
-    """(a + b) mod 2**64. Built from 32-bit halves so no intermediate exceeds
-    64 bits: the plain-Python twin (NUMBA_DISABLE_JIT=1) then wraps exactly
-    like the compiled code, without numpy's scalar-overflow warnings."""
-    lo = (a & _M32) + (b & _M32)
-    hi = ((a >> _S32) + (b >> _S32) + (lo >> _S32)) & _M32
-    return (hi << _S32) | (lo & _M32)
-
-
-@njit(cache=True)
-def _mul64(a, b):
-    """(a * b) mod 2**64 from 32-bit halves (see _add64):
-    a*b = a0*b0 + 2**32 (a1*b0 + a0*b1) mod 2**64."""
-    a0, a1 = a & _M32, a >> _S32
-    b0, b1 = b & _M32, b >> _S32
-    lo = a0 * b0
-    mid = ((a1 * b0) & _M32) + ((a0 * b1) & _M32)
-    hi = ((lo >> _S32) + mid) & _M32
-    return (hi << _S32) | (lo & _M32)
-
-
-@njit(cache=True)
-def next_u64(rng, i):
-    """Advance game n's splitmix64 state and return its next 64-bit output."""
-    s = _add64(rng[i], _GOLDEN)
-    rng[i] = s
-    z = _mul64(s ^ (s >> np.uint64(30)), _MIX1)
-    z = _mul64(z ^ (z >> np.uint64(27)), _MIX2)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True)
-def next_uniform(rng, i):
-    """A float64 uniform on [0, 1) from the top 53 bits of next_u64."""
-    return np.float64(next_u64(rng, i) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-def seed_rng(rng, seed):
-    """Seed game i of a batch with seed + i (Gymnasium's vector convention):
-    splitmix64's state is the seed itself, so game i of a batch reset with
-    seed s is the same game as a single env reset with seed s + i."""
-    rng[:] = np.arange(rng.shape[0], dtype=np.uint64) + np.uint64(int(seed) % 2**64)
-
-
 # --- new game -------------------------------------------------------------------
-@njit(cache=True)
+@njit(**INLINE)
 def start_game(fs, ist, i):
     """Game i starts: paddles centred, scores and counters 0, ball hidden for
     SERVE_DELAY steps with the first serve toward the agent (vx > 0). No
@@ -161,7 +111,7 @@ def start_game(fs, ist, i):
     ist[i, COUNTDOWN] = SERVE_DELAY
 
 
-@njit(cache=True)
+@njit(**KERNEL)
 def reset_kernel(fs, ist, mask):
     """start_game for every game i with mask[i]."""
     for i in range(fs.shape[0]):
@@ -170,12 +120,12 @@ def reset_kernel(fs, ist, mask):
 
 
 # --- one agent step -------------------------------------------------------------
-@njit(cache=True)
+@njit(**INLINE)
 def _clamp(v, lo, hi):
     return min(max(v, lo), hi)
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _paddle_move(action):
     """NOOP/UP/DOWN -> 0, -4, +4 px (y points down, so UP decreases y)."""
     if action == UP:
@@ -185,7 +135,7 @@ def _paddle_move(action):
     return 0.0
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def opponent_target(fs, ist, i):
     """Where the built-in opponent steers its paddle centre.
 
@@ -208,10 +158,10 @@ def opponent_target(fs, ist, i):
     return by
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _move_paddles(fs, ist, rng, i, act_agent, act_opp, params):
     a = act_agent
-    if params[STICKY_PROB] > 0.0 and next_uniform(rng, i) < params[STICKY_PROB]:
+    if params[STICKY_PROB] > 0.0 and pcg64.next_double(rng, i) < params[STICKY_PROB]:
         a = ist[i, LAST]  # ALE's sticky actions: repeat the previous action
     ist[i, LAST] = a
     fs[i, PA] = _clamp(fs[i, PA] + _paddle_move(a), -PADDLE_Y_MAX, PADDLE_Y_MAX)
@@ -223,19 +173,19 @@ def _move_paddles(fs, ist, rng, i, act_agent, act_opp, params):
     fs[i, PO] = _clamp(fs[i, PO] + step, -PADDLE_Y_MAX, PADDLE_Y_MAX)
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _serve(fs, rng, i):
     """Launch the hidden ball from the centre column: top row ~ U{74..150}
     and vy ~ U{-2,-1,1,2} from the game's RNG; |vx| = 3 toward whoever
     conceded (already stored in the sign of vx while the ball was hidden)."""
-    top = SERVE_TOP_LO + np.int64(next_u64(rng, i) % np.uint64(SERVE_TOP_HI - SERVE_TOP_LO + 1))
+    top = SERVE_TOP_LO + np.int64(pcg64.next_uint64(rng, i) % np.uint64(SERVE_TOP_HI - SERVE_TOP_LO + 1))
     fs[i, BX] = 0.0
     fs[i, BY] = top + BALL_H / 2 - CY
-    fs[i, VY] = SERVE_VY[np.int64(next_u64(rng, i) % np.uint64(len(SERVE_VY)))]
+    fs[i, VY] = SERVE_VY[np.int64(pcg64.next_uint64(rng, i) % np.uint64(len(SERVE_VY)))]
     fs[i, VX] = VX_SERVE if fs[i, VX] > 0.0 else -VX_SERVE
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _bounce(fs, i, paddle_cy):
     """Paddle hit (PONG.md section 4): vx = -sign(vx) min(|vx| + 0.25, 5),
     vy = 5 clip((ball_cy - paddle_cy) / 10, -1, 1)."""
@@ -245,14 +195,14 @@ def _bounce(fs, i, paddle_cy):
     fs[i, VY] = V_MAX * _clamp((fs[i, BY] - paddle_cy) / HIT_HALF, -1.0, 1.0)
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _overlaps(bx, by, x0, x1, paddle_cy):
     """Open-interval overlap of the ball's and a paddle's pixel boxes."""
     half_w = BALL_W / 2
     return bx + half_w > x0 and bx - half_w < x1 and abs(by - paddle_cy) < HIT_HALF
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _move_ball(fs, ist, i):
     """SUBSTEPS substeps of wall reflection, paddle hits and scoring.
     Returns +1 / -1 if the agent / opponent won the point, else 0."""
@@ -285,7 +235,7 @@ def _move_ball(fs, ist, i):
     return 0
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def step_game(fs, ist, rng, i, act_agent, act_opp, params):
     """One agent step of game i, in place; returns (reward, terminated).
 
@@ -314,7 +264,7 @@ def step_game(fs, ist, rng, i, act_agent, act_opp, params):
     return reward, (ist[i, SCORE_A] >= target or ist[i, SCORE_O] >= target)
 
 
-@njit(cache=True)
+@njit(**KERNEL)
 def step_kernel(fs, ist, rng, act_agent, act_opp, params, rewards, terminated):
     """The two-player kernel: step_game for every game i with act_agent[i]
     and act_opp[i] (-1: built-in AI). No time limit, no autoreset (the

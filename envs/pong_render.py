@@ -15,6 +15,7 @@ opponent, 70-71 for the agent) and the ball 2 rows x 1 column.
 import numpy as np
 from numba import njit
 
+from envs.core import INLINE, KERNEL
 from envs.pong_physics import (
     AGENT_X, BALL_H, BALL_W, BALL_X_MAX, BALL_Y_MAX, BOTTOM, BX, BY, COUNTDOWN, CX, CY,
     OPP_X, PA, PADDLE_H, PADDLE_W, PADDLE_Y_MAX, PO, SERVE_DELAY, TOP, V_MAX, VX, VY,
@@ -32,7 +33,7 @@ WHITE = (236, 236, 236)  # ball and walls
 N_STATE = 7
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def boxes(fs, ist, i):
     """Integer ALE top-left corners (row, column) of game i's agent paddle,
     opponent paddle and ball, and whether the ball is visible."""
@@ -43,7 +44,7 @@ def boxes(fs, ist, i):
     return pa, AGENT_X, po, OPP_X, by, bx, ist[i, COUNTDOWN] == 0
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _fill_frame(row, top, left, h, w):
     """row[80 i + j] = 1 for every sampled pixel (35 + 2i, 2j) in the box."""
     i0 = max((top - CROP_TOP + 1) // 2, 0)  # ceil((top - 35) / 2)
@@ -55,7 +56,7 @@ def _fill_frame(row, top, left, h, w):
             row[FRAME * r + c] = 1
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def pixels_into(fs, ist, i, row):
     """row (6400,), any numeric dtype: game i's binary frame, row-major."""
     row[:] = 0
@@ -66,7 +67,7 @@ def pixels_into(fs, ist, i, row):
         _fill_frame(row, by, bx, BALL_H, BALL_W)
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def state_into(fs, ist, i, row):
     """row (7,): ball centre x/79 and y/78 in [-1, 1] (y down), vx/5,
     vy/5, agent and opponent paddle centres /72, and the serve countdown /8
@@ -82,7 +83,7 @@ def state_into(fs, ist, i, row):
     row[6] = ist[i, COUNTDOWN] / SERVE_DELAY
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def _fill_rgb(screen, top, left, h, w, rgb):
     for r in range(max(top, 0), min(top + h, SCREEN_H)):
         for c in range(max(left, 0), min(left + w, SCREEN_W)):
@@ -90,7 +91,7 @@ def _fill_rgb(screen, top, left, h, w, rgb):
                 screen[r, c, k] = rgb[k]
 
 
-@njit(cache=True)
+@njit(**INLINE)
 def rgb_into(fs, ist, i, screen):
     """screen (210, 160, 3) uint8: an ALE-like screen of game i (background,
     walls, paddles, ball; no score digits)."""
@@ -104,21 +105,21 @@ def rgb_into(fs, ist, i, screen):
         _fill_rgb(screen, by, bx, BALL_H, BALL_W, WHITE)
 
 
-@njit(cache=True)
+@njit(**KERNEL)
 def render_pixels(fs, ist, out):
     """out (N, 6400): every game's frame (reshape to (N, 80, 80) to view)."""
     for i in range(out.shape[0]):
         pixels_into(fs, ist, i, out[i])
 
 
-@njit(cache=True)
+@njit(**KERNEL)
 def render_state(fs, ist, out):
     """out (N, 7): every game's state vector (see state_into)."""
     for i in range(out.shape[0]):
         state_into(fs, ist, i, out[i])
 
 
-@njit(cache=True)
+@njit(**KERNEL)
 def render_rgb(fs, ist, out):
     """out (N, 210, 160, 3) uint8: every game's screen."""
     for i in range(out.shape[0]):

@@ -19,6 +19,9 @@ two-player kernel.
 
 import numpy as np
 
+from envs import pcg64
+from envs import pong_physics as P
+from envs.pong_render import N_STATE, render_state
 from envs.pong_physics import (
     AGENT_X0, BALL_W, BALL_X_MAX, BALL_Y_MAX, HIT_HALF, OPP_X1, PADDLE_MOVE, PADDLE_Y_MAX,
     SERVE_DELAY, V_MAX, VX_GAIN,
@@ -86,3 +89,37 @@ def edge_hitter(obs, rng=None):
 
 
 POLICIES = {"random": random_policy, "centre": centre_tracker, "edge": edge_hitter}
+
+
+def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_speed=3.0, max_steps=27_000):
+    """Play `games` games at once, game i seeded with seed + i, with the
+    two-player kernel: `agent` (a policy above) on the right, `opponent` on
+    the left (None: the built-in AI). A game ends when a score reaches
+    points_to_win or after max_steps steps. Random policies draw from
+    numpy.random.default_rng(seed).
+
+    Returns (agent_score, opponent_score, steps), int64 arrays of shape (games,).
+    """
+    rng = np.random.default_rng(seed)
+    fs = np.zeros((games, P.N_FLOAT))
+    ist = np.zeros((games, P.N_INT), dtype=np.int64)
+    streams = pcg64.seed_streams([seed + i for i in range(games)])
+    P.reset_kernel(fs, ist, np.ones(games, dtype=bool))
+    params = P.make_params(opp_speed=opp_speed, points_to_win=points_to_win)
+    obs = np.zeros((games, N_STATE))
+    rewards, terminated = np.zeros(games), np.zeros(games, dtype=bool)
+    steps = np.zeros(games, dtype=np.int64)
+    final = np.zeros((games, 2), dtype=np.int64)
+    done = np.zeros(games, dtype=bool)
+    ai = np.full(games, P.AI, dtype=np.int64)
+    for t in range(1, max_steps + 1):
+        render_state(fs, ist, obs)
+        act_opp = ai if opponent is None else opponent(mirror_obs(obs), rng)
+        P.step_kernel(fs, ist, streams, agent(obs, rng), act_opp, params, rewards, terminated)
+        ending = ~done & (terminated | (t == max_steps))
+        final[ending] = ist[ending][:, [P.SCORE_A, P.SCORE_O]]
+        steps[ending] = t
+        done |= ending
+        if done.all():
+            break
+    return final[:, 0], final[:, 1], steps

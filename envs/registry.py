@@ -17,6 +17,7 @@ ENTRIES = {
     "CartPole-v1": ("envs.cartpole", "simulator", {}),
     "CartPoleContinuous-v1": ("envs.cartpole", "continuous_simulator", {}),
     "Pendulum-v1": ("envs.pendulum", "simulator", {}),
+    "Pong-v0": ("envs.pong", "simulator", {}),
 }
 
 

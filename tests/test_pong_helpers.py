@@ -2,15 +2,15 @@
 
 import numpy as np
 
+from envs import pcg64
 from envs import pong_physics as P
 
 
 def new_games(n, seed=0):
-    """n freshly started games (fs (n, 6), ist (n, 6), rng (n,)), game i seeded with seed + i."""
+    """n freshly started games (fs (n, 6), ist (n, 6), rng (n, 4)), game i seeded with seed + i."""
     fs = np.zeros((n, P.N_FLOAT))
     ist = np.zeros((n, P.N_INT), dtype=np.int64)
-    rng = np.zeros(n, dtype=np.uint64)
-    P.seed_rng(rng, seed)
+    rng = pcg64.seed_streams([seed + i for i in range(n)])
     P.reset_kernel(fs, ist, np.ones(n, dtype=bool))
     return fs, ist, rng
 
@@ -41,7 +41,7 @@ def random_states(g, n, points_to_win=21, hidden_prob=0.2):
 def rollout(fs, ist, rng, act_agent, act_opp, autoreset=False, kernel=None, **params):
     """Step copies of the games through act_agent/act_opp of shape (T, N)
     with the two-player kernel and P.make_params(**params). Returns a dict of
-    per-step records: fs (T+1, N, 6), ist (T+1, N, 6), rng (T+1, N),
+    per-step records: fs (T+1, N, 6), ist (T+1, N, 6), rng (T+1, N, 4),
     reward/terminated (T, N). With autoreset, games that ended restart in the
     same step (as the vector env does); 'final_fs'/'final_ist' (T, N, 6)
     hold the states before those restarts."""

@@ -12,47 +12,6 @@ FEW = settings(max_examples=15, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
 
 
-# --- splitmix64 -----------------------------------------------------------------
-def splitmix64_reference(state):
-    """Steele, Lea & Flood's splitmix64 on Python ints: (new state, output)."""
-    mask = 2**64 - 1
-    state = (state + 0x9E3779B97F4A7C15) & mask
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-    return state, z ^ (z >> 31)
-
-
-@settings(deadline=None)
-@given(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1))
-def test_wraparound_arithmetic_matches_python_ints(a, b):
-    ua, ub = np.uint64(a), np.uint64(b)
-    assert int(P._add64(ua, ub)) == (a + b) % 2**64
-    assert int(P._mul64(ua, ub)) == (a * b) % 2**64
-
-
-@settings(deadline=None)
-@given(st.integers(0, 2**64 - 1))
-def test_splitmix64_matches_reference_for_three_draws(seed):
-    rng = np.array([seed], dtype=np.uint64)
-    state = seed
-    for _ in range(3):
-        state, expected = splitmix64_reference(state)
-        assert int(P.next_u64(rng, 0)) == expected
-        assert int(rng[0]) == state
-
-
-def test_splitmix64_published_first_output_for_seed_zero():
-    # the first output of splitmix64 seeded with 0 (as in the xoshiro reference seeding)
-    assert int(P.next_u64(np.zeros(1, dtype=np.uint64), 0)) == 0xE220A8397B1DCDAF
-
-
-def test_batch_seed_s_seeds_game_i_with_s_plus_i():
-    rng = np.zeros(5, dtype=np.uint64)
-    P.seed_rng(rng, 2**64 - 2)
-    assert [int(r) for r in rng] == [2**64 - 2, 2**64 - 1, 0, 1, 2]
-
-
 # --- 1, 2: bounds and speed caps ----------------------------------------------------
 @FEW
 @given(seeds, st.floats(0.5, 5.0), st.booleans())
@@ -183,7 +142,7 @@ def test_serves_hidden_for_eight_steps_then_from_the_centre_toward_the_conceder(
         assert list(cd[t + 1: t + P.SERVE_DELAY + 2, i]) == list(range(P.SERVE_DELAY, -1, -1))
         assert np.sign(f[t + 1, i, P.VX]) == -rec["reward"][t, i]  # toward whoever conceded
     # the game's RNG is drawn from at launches only (two draws each)
-    changed = rec["rng"][1:] != rec["rng"][:-1]
+    changed = np.any(rec["rng"][1:] != rec["rng"][:-1], axis=-1)
     assert np.array_equal(changed, launch)
 
 

@@ -1,0 +1,49 @@
+"""Pong beatability: scripted players against the built-in opponent and each other, at fixed seeds.
+
+Shared PONG.md section 4 ("Beatability") asks that random play lose almost
+every point (<= -19 in a game to 21), that a centre-tracker lose to an
+edge-hitter, and that the edge-hitter beat the built-in opponent clearly.
+Each row plays --games games (game i seeded with --seed + i) with
+envs.pong_scripted.play_match and reports the final score difference
+(agent - opponent): mean, min and max, the number of games the agent won,
+and the mean game length in steps.
+"""
+
+import time
+
+from purerl.bench import markdown_table
+
+COLUMNS = ("agent", "opponent", "opp_speed", "games", "score diff mean", "min", "max", "wins", "steps/game")
+
+
+def add_arguments(parser):
+    parser.add_argument("--games", type=int, default=20, help="games per matchup (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="game i is seeded with seed + i (default 0)")
+    parser.add_argument("--points-to-win", type=int, default=21, help="points that end a game (default 21)")
+    parser.add_argument("--opp-speed", type=float, nargs="+", default=[3.0],
+                        help="the built-in opponent's speed caps to measure, px per step (default 3)")
+
+
+def run(args):
+    """Rows of COLUMNS: each scripted player against the AI at each speed, then head-to-head."""
+    from envs import pong_scripted as S  # imported here so `purerl --help` stays cheap
+
+    matchups = [(name, None, speed) for speed in args.opp_speed for name in ("random", "centre", "edge")]
+    matchups.append(("edge", "centre", None))
+    rows = []
+    for agent, opponent, speed in matchups:
+        a, o, steps = S.play_match(S.POLICIES[agent], None if opponent is None else S.POLICIES[opponent],
+                                   games=args.games, seed=args.seed, points_to_win=args.points_to_win,
+                                   opp_speed=3.0 if speed is None else speed)
+        d = a - o
+        rows.append((agent, opponent or "built-in AI", "-" if speed is None else f"{speed:g}", args.games,
+                     f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()),
+                     f"{steps.mean():.0f}"))
+    return rows
+
+
+def main(args):
+    t0 = time.perf_counter()
+    print(markdown_table(COLUMNS, run(args)))
+    print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies "
+          f"--games {args.games} --seed {args.seed} --points-to-win {args.points_to_win})")
