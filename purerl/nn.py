@@ -202,15 +202,7 @@ class MLP:
 
     def __call__(self, theta, x):
         """y = h_L (B, out_dim) without a cache: the cheap path for choosing actions."""
-        self._check(x, "x", self.in_dim)
-        xp = _xp_of(theta)
-        h = x
-        for (W, b), act in zip(self._layers(theta), self.activations):
-            h = h @ W
-            if b is not None:
-                h += b
-            _activate(xp, act, h)
-        return h
+        return self._forward(theta, x, None)
 
     def forward(self, theta, x):
         """(y, cache) for x (B, in_dim): y = h_L (B, out_dim); cache = [h_0, ..., h_L].
@@ -218,16 +210,29 @@ class MLP:
         The cache holds every layer's output (the input x itself, not a copy),
         which is all backward and jvp need. Treat it as read-only.
         """
-        self._check(x, "x", self.in_dim)
-        xp = _xp_of(theta)
         cache = [x]
+        return self._forward(theta, x, cache), cache
+
+    def _forward(self, theta, x, cache):
+        # The hot path of action selection: checks and dispatch are inlined,
+        # and each layer allocates only its output z_l, activated in place.
+        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.in_dim or x.dtype != self.dtype:
+            self._check(x, "x", self.in_dim)
+        xp = np if type(theta) is np.ndarray else get_xp(theta)
+        views = self._views
+        layers = views[0][1] if views and views[0][0] is theta else self._layers(theta)
         h = x
-        for (W, b), act in zip(self._layers(theta), self.activations):
+        for (W, b), act in zip(layers, self.activations):
             h = h @ W
             if b is not None:
                 h += b
-            cache.append(_activate(xp, act, h))
-        return h, cache
+            if act == "tanh":
+                xp.tanh(h, out=h)
+            elif act != "identity":
+                _activate(xp, act, h)
+            if cache is not None:
+                cache.append(h)
+        return h
 
     def backward(self, theta, cache, gy, input_grad=True):
         """Vector-Jacobian product: (g_theta (n_params,), g_x (B, in_dim) or None).
