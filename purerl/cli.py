@@ -13,6 +13,7 @@ import sys
 
 import purerl.bench
 from purerl import __version__
+from purerl.algos import registry
 from purerl.checkpoint import CheckpointError
 
 
@@ -35,16 +36,55 @@ def add_bench_parser(subparsers):
         sub.set_defaults(handler=module.main)
 
 
-def add_train_parser(subparsers):
-    from purerl import train_command
+def add_train_arguments(parser):
+    parser.add_argument("algo", metavar="ALGO", nargs="?",
+                        help=f"algorithm: {', '.join(registry.names())}")
+    parser.add_argument("-h", "--help", action="store_true", help="show this help (with ALGO: its settings)")
+    parser.add_argument("--env", metavar="NAME", help="environment (default: the algorithm's, e.g. CartPole-v1); "
+                        "gym:ID for a Gymnasium environment")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the learner and the environments (default 0)")
+    parser.add_argument("--steps", type=int, metavar="N", help="total env steps (sets total_steps)")
+    parser.add_argument("--num-envs", type=int, metavar="K", help="parallel games (sets num_envs)")
+    parser.add_argument("--out", default="runs", metavar="DIR", help="where run directories go (default runs/)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="set a config field (repeatable); see train ALGO --help")
+    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="keyword argument for the environment, e.g. obs_type=state (repeatable)")
+    parser.add_argument("--resume", metavar="RUN_DIR",
+                        help="continue RUN_DIR from its last checkpoint (--steps N raises its total)")
+    parser.add_argument("--save-every", type=int, default=0, metavar="N",
+                        help="checkpoint every N env steps (default: a tenth of the run)")
+    parser.add_argument("--keep", type=int, default=3, metavar="K", help="periodic checkpoints kept (default 3)")
+    parser.add_argument("--pause-at", type=int, default=0, metavar="N",
+                        help="stop resumably after N env steps without changing the run's total")
+    parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",
+                        help="greedy episodes played after training (default 10; 0 skips)")
 
+
+def add_watch_arguments(parser):
+    parser.add_argument("--seed", type=int, default=0, help="seed of the episode (default 0)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
+                        help="stop after N steps (default: the episode's time limit)")
+    parser.add_argument("--sample", action="store_true", help="sample actions instead of greedy ones")
+    parser.add_argument("--gif", metavar="FILE", help="write an animated GIF instead (needs matplotlib)")
+    parser.add_argument("--width", type=int, default=80, help="text width of image frames (default 80)")
+
+
+def add_train_parser(subparsers):
     train = subparsers.add_parser(
         "train", add_help=False, help="train an agent (train ALGO --help lists its settings)",
         description="Train ALGO on an environment; everything lands in a new run directory.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train_command.add_arguments(train)
-    train.set_defaults(handler=lambda args: train_command.main(args, train), parser=train)
+    add_train_arguments(train)
+    train.set_defaults(handler=lambda args: cmd_train(args, train))
+
+
+def cmd_train(args, parser):
+    from purerl import train_command  # imported when used: it loads numba (via envs)
+
+    return train_command.main(args, parser)
 
 
 def add_eval_parser(subparsers):
@@ -94,8 +134,6 @@ def _policy_path(run_dir):
 
 
 def add_watch_parser(subparsers):
-    from purerl import watch
-
     w = subparsers.add_parser(
         "watch", help="play an episode in the terminal (or write a GIF)",
         description="Play one episode with a run's policy, drawn as text in the terminal; "
@@ -103,7 +141,7 @@ def add_watch_parser(subparsers):
     )
     w.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (or a checkpoint .npz)")
     w.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load instead of policy.npz")
-    watch.add_arguments(w)
+    add_watch_arguments(w)
     w.set_defaults(handler=cmd_watch)
 
 

@@ -21,31 +21,6 @@ from purerl.logger import format_duration
 EVAL_SEED = 0  # the final evaluation uses the same episodes as `purerl eval` by default
 
 
-def add_arguments(parser):
-    parser.add_argument("algo", metavar="ALGO", nargs="?",
-                        help=f"algorithm: {', '.join(registry.names())}")
-    parser.add_argument("-h", "--help", action="store_true", help="show this help (with ALGO: its settings)")
-    parser.add_argument("--env", metavar="NAME", help="environment (default: the algorithm's, e.g. CartPole-v1); "
-                        "gym:ID for a Gymnasium environment")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the learner and the environments (default 0)")
-    parser.add_argument("--steps", type=int, metavar="N", help="total env steps (sets total_steps)")
-    parser.add_argument("--num-envs", type=int, metavar="K", help="parallel games (sets num_envs)")
-    parser.add_argument("--out", default="runs", metavar="DIR", help="where run directories go (default runs/)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="set a config field (repeatable); see train ALGO --help")
-    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
-                        help="keyword argument for the environment, e.g. obs_type=state (repeatable)")
-    parser.add_argument("--resume", metavar="RUN_DIR",
-                        help="continue RUN_DIR from its last checkpoint (--steps N raises its total)")
-    parser.add_argument("--save-every", type=int, default=0, metavar="N",
-                        help="checkpoint every N env steps (default: a tenth of the run)")
-    parser.add_argument("--keep", type=int, default=3, metavar="K", help="periodic checkpoints kept (default 3)")
-    parser.add_argument("--pause-at", type=int, default=0, metavar="N",
-                        help="stop resumably after N env steps without changing the run's total")
-    parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",
-                        help="greedy episodes played after training (default 10; 0 skips)")
-
-
 def config_help(module, algo):
     """The "settings" block of `train ALGO --help`."""
     lines = [f"settings of {algo} (--set KEY=VALUE; --steps sets total_steps, --num-envs sets num_envs):"]

@@ -24,16 +24,6 @@ from purerl.plot import require_matplotlib
 RAMP = " .:-=+*#%@"
 
 
-def add_arguments(parser):
-    parser.add_argument("--seed", type=int, default=0, help="seed of the episode (default 0)")
-    parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
-    parser.add_argument("--max-steps", type=int, default=None, metavar="N",
-                        help="stop after N steps (default: the episode's time limit)")
-    parser.add_argument("--sample", action="store_true", help="sample actions instead of greedy ones")
-    parser.add_argument("--gif", metavar="FILE", help="write an animated GIF instead (needs matplotlib)")
-    parser.add_argument("--width", type=int, default=80, help="text width of image frames (default 80)")
-
-
 def rgb_to_text(frame, width=80):
     """An (H, W, 3) or (H, W) image as lines of characters, `width` columns wide.
 
