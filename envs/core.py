@@ -60,6 +60,8 @@ class Simulator:
       render             callable(state arrays, params, i) -> str or RGB uint8 array
       info               optional callable(state arrays, params) -> dict of (N,) arrays
                          merged into each step's and reset's info
+      accepts            optional text for invalid-action errors (default: the
+                         action space's own description)
     """
 
     spec: EnvSpec
@@ -73,6 +75,7 @@ class Simulator:
     reset_params: Callable = None
     render: Callable = None
     info: Callable = None
+    accepts: str = None
 
 
 def compile_serial_and_parallel(fn):

@@ -112,8 +112,8 @@ class GameBatch:
 
     def bad_action_message(self, actions, i):
         value = actions[i] if actions.ndim == 1 else actions[i].tolist()
-        return (f"invalid action {value!r} for game {i} of {self.sim.spec.id}; "
-                f"accepted: {self.sim.action_space.describe()} (nothing was stepped)")
+        accepts = self.sim.accepts or self.sim.action_space.describe()
+        return f"invalid action {value!r} for game {i} of {self.sim.spec.id}; accepted: {accepts} (nothing was stepped)"
 
     def info(self):
         """The simulator's own per-game info arrays (e.g. Pong's scores), or {}."""
