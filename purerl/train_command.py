@@ -187,5 +187,7 @@ def summary(session, progress, eval_episodes):
         lines.append(line)
     d = session.run_dir
     lines += [f"run directory: {d}",
-              f"next: python -m purerl eval {d}  |  watch {d}  |  plot {d}"]
+              f"next: python -m purerl eval {d}",
+              f"      python -m purerl watch {d}",
+              f"      python -m purerl plot {d}"]
     return lines
