@@ -11,11 +11,9 @@ bootstrap from V(final observation), which the collector evaluates here
 because the vector env has already reset that game.
 
 With a value function it also stores values[t] = V_phi(s_t) and
-next_values[t], the value of the state that follows s_t in the same episode:
-
-    next_values[t] = V_phi(s_{t+1})         if the episode goes on
-                   = V_phi(final_obs_t)     if it was truncated at t
-                   = 0                      if it terminated at t
+next_values[t], the value of the state that follows s_t in the same episode
+(V_phi(s_{t+1}), V_phi(final_obs_t) after a truncation, 0 after a
+termination; built by estimators.next_state_values).
 """
 
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from purerl.backend import get_xp, to_device, to_numpy
+from purerl.estimators import next_state_values
 
 
 @dataclass
@@ -118,14 +117,15 @@ class RolloutCollector:
             **host,
         )
         if self.value_fn is not None:
-            values = xp.stack(field["values"])
+            rollout.values = xp.stack(field["values"])
             last_values = self.value_fn(phi, self._to_xp(self.obs, xp, theta.dtype))
-            next_values = xp.concatenate([values[1:], last_values[None]], axis=0)
-            terminated = to_device(host["terminated"], xp)
-            truncated = to_device(host["truncated"], xp)
-            next_values = xp.where(truncated, xp.stack(field["final_values"]), next_values)
-            rollout.values = values
-            rollout.next_values = xp.where(terminated, 0.0, next_values)
+            rollout.next_values = next_state_values(
+                rollout.values,
+                last_values,
+                truncated=to_device(host["truncated"], xp),
+                final_values=xp.stack(field["final_values"]),
+                terminated=to_device(host["terminated"], xp),
+            )
         return rollout
 
     def collect(self, theta, num_steps, phi=None):
