@@ -54,7 +54,7 @@ def add_train_arguments(parser):
                         help="continue RUN_DIR from its last checkpoint (--steps N raises its total)")
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
                         help="checkpoint every N env steps (default: a tenth of the run)")
-    parser.add_argument("--keep", type=int, default=3, metavar="K", help="periodic checkpoints kept (default 3)")
+    parser.add_argument("--keep", type=int, default=3, metavar="K", help="periodic checkpoints kept (default 3; 0 keeps all)")
     parser.add_argument("--pause-at", type=int, default=0, metavar="N",
                         help="stop resumably after N env steps without changing the run's total")
     parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",

@@ -39,7 +39,15 @@ def _load_algo(parser, algo):
         parser.error(str(err))
 
 
+def check_counts(args, parser):
+    for option, value in (("--save-every", args.save_every), ("--keep", args.keep),
+                          ("--pause-at", args.pause_at), ("--eval-episodes", args.eval_episodes)):
+        if value < 0:
+            parser.error(f"{option} must be >= 0, got {value}")
+
+
 def main(args, parser):
+    check_counts(args, parser)
     if args.help:
         text = parser.format_help()
         if args.algo:
@@ -107,7 +115,8 @@ def new_session(args, parser):
 
 def resume_session(args, parser):
     fixed = [opt for opt, given in (("ALGO", args.algo), ("--env", args.env), ("--num-envs", args.num_envs),
-                                    ("--set", args.set), ("--env-arg", args.env_arg))
+                                    ("--set", args.set), ("--env-arg", args.env_arg),
+                                    ("--out", args.out != "runs"))
              if given and not (opt == "ALGO" and _same_algo(args))]
     if fixed or args.seed != 0:
         what = ", ".join(fixed + (["--seed"] if args.seed != 0 else []))

@@ -21,6 +21,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from purerl import checkpoint, configs, runs
 from purerl.algos.base import NonFiniteError, train
 from purerl.logger import MetricsWriter, Progress
@@ -80,15 +82,28 @@ class Options:
     every_seconds: float = 30.0
 
 
+def check_no_nan(state, iteration):
+    """NonFiniteError naming the first state entry holding a NaN.
+
+    A guard behind the learners' own checks: a NaN never enters a checkpoint,
+    so pruning old checkpoints can never leave only broken ones.
+    """
+    for key, value in checkpoint.flatten(state).items():
+        if value.dtype.kind in "fc" and np.isnan(value).any():
+            raise NonFiniteError(f"state entry {key} (NaN, found when checkpointing)", iteration)
+
+
 def save(session, path, wall_time):
     learner = session.learner
+    state = learner.state_dict()
+    check_no_nan(state, learner.iteration)
     meta = {
         "seed": session.seed, "env_kwargs": session.env_kwargs,
         "env_steps": int(learner.env_steps), "iteration": int(learner.iteration),
         "total_steps": session.total_steps, "metrics_rows": session.metrics_rows,
         "wall_time": wall_time,
     }
-    checkpoint.save(path, learner.state_dict(), algo=session.algo, env=session.env,
+    checkpoint.save(path, state, algo=session.algo, env=session.env,
                     config_json=configs.config_to_json(session.cfg), meta=meta)
     return path
 
@@ -129,10 +144,10 @@ def run(session, options):
         return state["stop"] is not None
 
     with InterruptFlag() as flag:
-        if not runs.list_checkpoints(session.run_dir):
-            checkpoint_now()  # a good checkpoint exists before the first update
-        state["last"] = runs.latest_checkpoint(session.run_dir)
         try:
+            if not runs.list_checkpoints(session.run_dir):
+                checkpoint_now()  # a good checkpoint exists before the first update
+            state["last"] = runs.latest_checkpoint(session.run_dir)
             train(learner, session.total_steps, callback=after_iteration)
         except NonFiniteError as err:
             progress.message(f"error: {err}")
@@ -141,6 +156,9 @@ def run(session, options):
         except KeyboardInterrupt:
             progress.message(f"aborted; the last checkpoint is {state['last']}")
             return EXIT_INTERRUPTED, progress
+        except Exception:
+            progress.message(f"training failed (traceback below); the last checkpoint is {state['last']}")
+            raise
     if state["stop"] is not None:
         what = "interrupted" if state["stop"] == "interrupt" else "paused"
         progress.message(f"{what} at {learner.env_steps:,} env steps; checkpoint saved: {state['last']}")

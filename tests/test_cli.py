@@ -229,3 +229,19 @@ def test_gym_env_without_gymnasium_says_how_to_install_it(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "gymnasium", None)  # import gymnasium -> ImportError
     code, _, err = cli("train", "fake", "--env", "gym:Acrobot-v1")
     assert code == 2 and 'needs Gymnasium, which is not installed; install it with: python -m pip install "purerl[gym]"' in err
+
+
+def test_a_nan_the_learner_missed_never_reaches_a_checkpoint(cli):
+    code, out, _ = cli("train", "fake", "--steps", 160, "--save-every", 32, "--keep", 1,
+                       "--set", "silent_nan_at=4")
+    run_dir = run_dir_of(out)
+    assert code == 1
+    assert "non-finite state entry params/theta (NaN, found when checkpointing) at iteration 6" in out
+    [kept] = runs.list_checkpoints(run_dir)
+    assert checkpoint.load(kept).meta["env_steps"] == 64
+    assert np.all(np.isfinite(checkpoint.load(kept).state["params"]["theta"]))
+
+
+def test_negative_counts_are_refused(cli):
+    code, _, err = cli("train", "fake", "--keep", -1)
+    assert code == 2 and "--keep must be >= 0, got -1" in err
