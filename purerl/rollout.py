@@ -14,6 +14,10 @@ With a value function it also stores values[t] = V_phi(s_t) and
 next_values[t], the value of the state that follows s_t in the same episode
 (V_phi(s_{t+1}), V_phi(final_obs_t) after a truncation, 0 after a
 termination; built by estimators.next_state_values).
+
+With `store_next_obs=True` it also stores next_obs[t], the observation that
+followed s_t in the same episode (s_{t+1}, or final_obs_t where the game
+ended), which TD fitted-V iteration needs to recompute V(s') with new phi.
 """
 
 from dataclasses import dataclass
@@ -43,6 +47,7 @@ class Rollout:
     valid: np.ndarray
     values: object = None
     next_values: object = None
+    next_obs: object = None
 
     @property
     def num_steps(self):
@@ -68,8 +73,9 @@ class RolloutCollector:
     `stats` (an EpisodeStats) records every finished episode's return.
     """
 
-    def __init__(self, env, policy, rng, stats, value_fn=None):
+    def __init__(self, env, policy, rng, stats, value_fn=None, store_next_obs=False):
         self.env = env
+        self.store_next_obs = store_next_obs
         self.policy = policy
         self.rng = rng
         self.stats = stats
@@ -93,6 +99,10 @@ class RolloutCollector:
             step["values"] = self.value_fn(phi, obs)
         next_obs, rewards, terminated, truncated, info = self.env.step(to_numpy(actions))
         step.update(rewards=rewards, terminated=terminated, truncated=truncated)
+        if self.store_next_obs:
+            ended = info["_final_obs"]
+            after = np.where(ended.reshape((-1,) + (1,) * (next_obs.ndim - 1)), info["final_obs"], next_obs)
+            step["next_obs"] = self._to_xp(after, xp, theta.dtype)
         if self.value_fn is not None:
             # The final observation of a truncated game still has a future the
             # time limit cut off; its value is the bootstrap target.
@@ -116,6 +126,8 @@ class RolloutCollector:
             valid=valid,
             **host,
         )
+        if self.store_next_obs:
+            rollout.next_obs = xp.stack(field["next_obs"])
         if self.value_fn is not None:
             rollout.values = xp.stack(field["values"])
             last_values = self.value_fn(phi, self._to_xp(self.obs, xp, theta.dtype))
