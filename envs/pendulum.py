@@ -84,10 +84,10 @@ def angle_normalize(a):
 def advance(s, i, u, p):
     """One step of game i under torque u (float32); returns (reward, terminated=False)."""
     th, thdot = s[i, THETA], s[i, THETA_DOT]
-    two = p[SQUARE_EXPONENT]
+    two, two32 = p[SQUARE_EXPONENT], np.float32(p[SQUARE_EXPONENT])  # x ** two is pow(x, 2), not x * x
     u = min(max(u, np.float32(-p[MAX_TORQUE])), np.float32(p[MAX_TORQUE]))  # float32, as np.clip
-    u_cost = np.float32(0.001) * math.pow(u, np.float32(two))  # float32 arithmetic, as Gymnasium's
-    costs = math.pow(angle_normalize(th), two) + 0.1 * math.pow(thdot, two) + u_cost
+    u_cost = np.float32(0.001) * u**two32  # float32 arithmetic (powf), as Gymnasium's
+    costs = angle_normalize(th) ** two + 0.1 * thdot**two + u_cost
     newthdot = thdot + (p[GRAV_COEF] * np.sin(th) + np.float32(p[TORQUE_COEF]) * u) * p[DT]
     newthdot = min(max(newthdot, -p[MAX_SPEED]), p[MAX_SPEED])
     s[i, THETA] = th + newthdot * p[DT]

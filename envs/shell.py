@@ -111,7 +111,7 @@ class GameBatch:
             raise ValueError(self.bad_action_message(actions, bad))
 
     def bad_action_message(self, actions, i):
-        value = actions[i] if actions.ndim == 1 else actions[i].tolist()
+        value = actions[i].tolist()  # a Python number or list, printed plainly
         accepts = self.sim.accepts or self.sim.action_space.describe()
         return f"invalid action {value!r} for game {i} of {self.sim.spec.id}; accepted: {accepts} (nothing was stepped)"
 

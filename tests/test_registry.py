@@ -1,0 +1,50 @@
+"""envs.make / make_vec / names: names, errors, keyword arguments, cheap import."""
+
+import subprocess
+import sys
+
+import pytest
+
+import envs
+
+
+def test_names_lists_the_contract_names():
+    names = envs.names()
+    assert names == sorted(names)
+    assert {"CartPole-v1", "CartPoleContinuous-v1", "Pendulum-v1"} <= set(names)
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown environment 'CartPole-v0'.*CartPole-v1.*Pendulum-v1"):
+        envs.make("CartPole-v0")
+    with pytest.raises(ValueError, match="valid names"):
+        envs.make_vec("Nope", 2)
+
+
+def test_keyword_arguments_reach_the_simulator():
+    env = envs.make("CartPole-v1", max_episode_steps=7)
+    assert env.spec.max_episode_steps == 7
+    assert envs.make_vec("Pendulum-v1", 2, g=9.81).spec.kwargs == {"g": 9.81}
+    with pytest.raises(ValueError, match="CartPole-v1.*bogus"):
+        envs.make("CartPole-v1", bogus=1)
+    with pytest.raises(ValueError, match="max_episode_steps"):
+        envs.make("CartPole-v1", max_episode_steps=0)
+
+
+def test_make_returns_fresh_independent_environments():
+    a, b = envs.make("CartPole-v1"), envs.make("CartPole-v1")
+    a.reset(seed=0)
+    b.reset(seed=1)
+    assert not (a.step(1)[0] == b.step(1)[0]).all()
+
+
+def test_importing_envs_compiles_nothing_and_imports_no_algorithms():
+    code = (
+        "import sys, envs\n"
+        "from envs import cartpole, pendulum, pcg64\n"
+        "kernels = [cartpole.step_games, cartpole.reset_games, pendulum.step_games, pcg64.draw_doubles]\n"
+        "assert all(not k.signatures for k in kernels), 'a kernel compiled at import'\n"
+        "assert not [m for m in sys.modules if m.startswith('purerl')], 'envs imported purerl'\n"
+        "assert 'gymnasium' not in sys.modules, 'envs imported gymnasium'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
