@@ -155,14 +155,40 @@ def policy_gradient(policy, theta, obs, actions, weights):
     obs (B, obs_dim), actions (B, ...), weights (B,). Returns (gradient (n_params,), dist).
     """
     dist, cache = policy.distribution(theta, obs)
-    score = dist.score(actions)
-    batch = weights.shape[0]
-    if isinstance(score, tuple):  # Gaussian: (d/d mean, d/d log_std)
-        g_eta = tuple(s * (weights[:, None] / batch) for s in score)
-    elif score.ndim == 2:  # Categorical: (B, K)
-        g_eta = score * (weights[:, None] / batch)
-    else:  # Bernoulli: (B,)
-        g_eta = score * (weights / batch)
+    return policy.backward(theta, cache, _weighted_score(dist, actions, weights)), dist
+
+
+def _scale(g, weights):
+    """g * weights per sample: g (B,), (B, K) or a tuple of (B, D) arrays."""
+    if isinstance(g, tuple):
+        return tuple(x * weights[:, None] for x in g)
+    return g * (weights[:, None] if g.ndim == 2 else weights)
+
+
+def _weighted_score(dist, actions, weights):
+    """d/d eta of (1/B) sum_t weights_t log pi(a_t|s_t), per sample (eta: the distribution's parameters)."""
+    return _scale(dist.score(actions), weights / weights.shape[0])
+
+
+def entropy_regularized_policy_gradient(policy, theta, obs, actions, weights, ent_coef):
+    """Gradient of (1/B) sum_t [weights_t log pi_theta(a_t|s_t) + ent_coef H(pi_theta(.|s_t))].
+
+    The actor's ascent direction with an entropy bonus (A3C's "adding the
+    entropy of the policy pi to the objective function", Mnih et al. 2016,
+    section 4; CMU 10-403, Policy gradients, "Asynchronous Deep RL"). Both
+    terms are summed in the distribution's parameters eta and sent through
+    the network once. Returns (gradient (n_params,), dist).
+    """
+    dist, cache = policy.distribution(theta, obs)
+    g_eta = _weighted_score(dist, actions, weights)
+    if ent_coef != 0:
+        batch = weights.shape[0]
+        xp = get_xp(weights)
+        g_ent = _scale(dist.entropy_grad(), xp.full(batch, ent_coef / batch, dtype=weights.dtype))
+        if isinstance(g_eta, tuple):
+            g_eta = tuple(a + b for a, b in zip(g_eta, g_ent))
+        else:
+            g_eta = g_eta + g_ent
     return policy.backward(theta, cache, g_eta), dist
 
 
