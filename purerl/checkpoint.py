@@ -181,10 +181,12 @@ def load(path):
 def check_compatible(checkpoint, algo, fresh_state):
     """Check a checkpoint against a freshly built learner's state_dict().
 
-    Keys must be the same and dtypes of the same kind; shapes must be equal,
-    except for entries that are empty in the fresh learner (growing buffers
-    such as the recent-returns window), where only the number of dimensions
-    must agree. Raises CheckpointError naming every mismatch.
+    Every entry of the fresh state must be in the file, with a dtype of the
+    same kind and the same shape, except for entries that are empty in the
+    fresh learner (growing buffers such as the recent-returns window), where
+    only the number of dimensions must agree. The file may hold entries the
+    fresh learner lacks: state created on first use (an optimizer's moments
+    before its first step). Raises CheckpointError naming every mismatch.
     """
     where = checkpoint.path
     if checkpoint.algo != algo:
@@ -192,7 +194,6 @@ def check_compatible(checkpoint, algo, fresh_state):
     fresh = flatten(fresh_state)
     saved = checkpoint.flat_state
     problems = [f"missing {k}" for k in sorted(set(fresh) - set(saved))]
-    problems += [f"unexpected {k}" for k in sorted(set(saved) - set(fresh))]
     for key in sorted(set(fresh) & set(saved)):
         want, got = fresh[key], saved[key]
         if want.dtype.kind != got.dtype.kind:

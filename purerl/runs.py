@@ -113,7 +113,11 @@ def restore_learner(ck, config_overrides=None):
     cfg = configs.config_from_values(module.Config, values)
     learner = build_learner(module, ck.env, cfg, ck.meta["seed"], ck.meta.get("env_kwargs"))
     checkpoint.check_compatible(ck, ck.algo, learner.state_dict())
-    learner.load_state_dict(ck.state)
+    try:
+        learner.load_state_dict(ck.state)
+    except (ValueError, KeyError, IndexError, TypeError) as err:
+        raise checkpoint.CheckpointError(
+            f"{ck.path} does not fit this {ck.algo} learner ({type(err).__name__}: {err})") from None
     return module, cfg, learner
 
 

@@ -82,21 +82,29 @@ class Options:
     every_seconds: float = 30.0
 
 
-def check_no_nan(state, iteration):
-    """NonFiniteError naming the first state entry holding a NaN.
+def nan_entries(state):
+    """Keys of the (flattened) state entries holding a NaN."""
+    return {key for key, value in checkpoint.flatten(state).items()
+            if value.dtype.kind in "fc" and np.isnan(value).any()}
 
-    A guard behind the learners' own checks: a NaN never enters a checkpoint,
-    so pruning old checkpoints can never leave only broken ones.
+
+def check_no_new_nan(state, allowed, iteration):
+    """NonFiniteError naming a state entry that holds a NaN and is not in `allowed`.
+
+    A guard behind the learners' own checks, so that a NaN never enters a
+    checkpoint and pruning can never leave only broken ones. `allowed` holds
+    the entries that already had NaNs when the session started: some games
+    use NaN as a marker (Pendulum's "no torque yet" for its text render).
     """
-    for key, value in checkpoint.flatten(state).items():
-        if value.dtype.kind in "fc" and np.isnan(value).any():
-            raise NonFiniteError(f"state entry {key} (NaN, found when checkpointing)", iteration)
+    new = sorted(nan_entries(state) - allowed)
+    if new:
+        raise NonFiniteError(f"state entry {new[0]} (NaN, found when checkpointing)", iteration)
 
 
-def save(session, path, wall_time):
+def save(session, path, wall_time, nan_allowed=frozenset()):
     learner = session.learner
     state = learner.state_dict()
-    check_no_nan(state, learner.iteration)
+    check_no_new_nan(state, nan_allowed, learner.iteration)
     meta = {
         "seed": session.seed, "env_kwargs": session.env_kwargs,
         "env_steps": int(learner.env_steps), "iteration": int(learner.iteration),
@@ -121,8 +129,11 @@ def run(session, options):
     def wall():
         return session.wall_time + progress.elapsed()
 
+    nan_allowed = nan_entries(learner.state_dict())
+
     def checkpoint_now():
-        state["last"] = save(session, runs.checkpoint_path(session.run_dir, learner.env_steps), wall())
+        path = runs.checkpoint_path(session.run_dir, learner.env_steps)
+        state["last"] = save(session, path, wall(), nan_allowed)
         runs.prune_checkpoints(session.run_dir, options.keep)
         state["saved_at"] = time.monotonic()
         state["saved_steps"] = learner.env_steps
@@ -166,6 +177,6 @@ def run(session, options):
         return (EXIT_INTERRUPTED if state["stop"] == "interrupt" else 0), progress
     if learner.env_steps > state["saved_steps"]:
         checkpoint_now()
-    save(session, os.path.join(session.run_dir, runs.POLICY), wall())
+    save(session, os.path.join(session.run_dir, runs.POLICY), wall(), nan_allowed)
     progress.finish()
     return 0, progress

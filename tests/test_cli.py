@@ -85,7 +85,7 @@ def test_train_help_lists_every_field_with_default_and_doc(cli):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["nope"], "unknown algorithm 'nope'; available: fake, random"),
+    (["nope"], "unknown algorithm 'nope'; available: {names}"),
     (["fake", "--env", "Nope-v0"], "unknown environment 'Nope-v0'; available: "),
     (["fake", "--set", "lrr=1"], "unknown fake config field 'lrr'; accepted: total_steps, num_envs"),
     (["fake", "--set", "lr=fast"], "invalid value 'fast' for lr; accepted: float"),
@@ -97,9 +97,11 @@ def test_train_help_lists_every_field_with_default_and_doc(cli):
     (["fake", "--steps", "10", "--set", "total_steps=5"], "--steps and --set total_steps"),
 ])
 def test_bad_names_and_settings_give_one_clear_error(cli, argv, message):
+    from purerl.algos import registry
+
     code, out, err = cli("train", *argv)
     assert code == 2
-    assert message in err
+    assert message.format(names=", ".join(registry.names())) in err
     assert "Traceback" not in err and not os.path.exists("runs")
 
 
@@ -245,3 +247,31 @@ def test_a_nan_the_learner_missed_never_reaches_a_checkpoint(cli):
 def test_negative_counts_are_refused(cli):
     code, _, err = cli("train", "fake", "--keep", -1)
     assert code == 2 and "--keep must be >= 0, got -1" in err
+
+
+def test_nan_markers_present_from_the_start_are_allowed_new_ones_are_not():
+    from purerl.algos.base import NonFiniteError
+    from purerl.trainer import check_no_new_nan, nan_entries
+
+    start = {"env": {"last_u": np.array([np.nan, np.nan])}, "params": {"theta": np.zeros(2)}}
+    allowed = nan_entries(start)
+    assert allowed == {"env/last_u"}
+    later = {"env": {"last_u": np.array([0.5, np.nan])}, "params": {"theta": np.array([0.0, np.nan])}}
+    with pytest.raises(NonFiniteError, match="non-finite state entry params/theta .* at iteration 7"):
+        check_no_new_nan(later, allowed, 7)
+    later["params"]["theta"][1] = 1.0
+    check_no_new_nan(later, allowed, 8)
+
+
+def test_a_learner_refusing_a_checkpoint_is_one_error_line(cli, monkeypatch):
+    import cli_fakes
+
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+
+    def refuse(self, state):
+        raise ValueError("theta has 9 entries, expected 12")
+
+    monkeypatch.setattr(cli_fakes.Learner, "load_state_dict", refuse)
+    code, _, err = cli("eval", run_dir)
+    line = _one_error_line(err, "eval")
+    assert code == 1 and "does not fit this fake learner (ValueError: theta has 9 entries, expected 12)" in line
