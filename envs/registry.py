@@ -20,6 +20,12 @@ ENTRIES = {
     "Pong-v0": ("envs.pong", "simulator", {}),
 }
 
+# Keyword variants worth timing and testing separately (e.g. observation modes):
+# name -> tuple of kwargs dicts. Names not listed have one variant, {}.
+VARIANTS = {
+    "Pong-v0": ({"obs_type": "pixels"}, {"obs_type": "state"}),
+}
+
 
 def names():
     """The names `make` and `make_vec` accept, sorted."""
