@@ -67,7 +67,7 @@ def add_watch_arguments(parser):
     parser.add_argument("--max-steps", type=int, default=None, metavar="N",
                         help="stop after N steps (default: the episode's time limit)")
     parser.add_argument("--sample", action="store_true", help="sample actions instead of greedy ones")
-    parser.add_argument("--gif", metavar="FILE", help="write an animated GIF instead (needs matplotlib)")
+    parser.add_argument("--gif", metavar="FILE", help="write an animated GIF instead (needs matplotlib; limit long episodes with --max-steps)")
     parser.add_argument("--width", type=int, default=80, help="text width of image frames (default 80)")
 
 

@@ -175,7 +175,7 @@ class TerminalScreen:
     def __call__(self, frame, obs, step, total):
         lines = frame_lines(frame, self.width, self.env_name, obs) + [f"step {step}  return {total:g}"]
         if self.tty and self.height:
-            self.stream.write(f"\x1b[{self.height}F")  # cursor to the first line of the last frame
+            self.stream.write(f"\x1b[{self.height}A\r")  # cursor up to the first line of the last frame
         self.stream.write("".join(line + "\x1b[K\n" if self.tty else line + "\n" for line in lines))
         self.stream.flush()
         self.height = len(lines)

@@ -137,3 +137,18 @@ def test_pendulum_scene_points_the_rod_by_theta():
     assert _marks(down, "*") == {(r, 8) for r in range(5, 9)}
     quarter = pendulum_scene([0.0, 1.0, 0.0], radius=4)  # theta = +90 deg: counter-clockwise, to the left
     assert max(c for _, c in _marks(quarter, "*")) < 8
+
+
+def test_terminal_screen_redraws_frames_in_place():
+    import io
+
+    from purerl.watch import TerminalScreen
+
+    out = io.StringIO()
+    screen = TerminalScreen(out, width=80, fps=0, env_name="Other-v0", tty=True)
+    screen("frame A\nline 2", None, 0, 0.0)
+    screen("frame B\nline 2", None, 1, 1.0)
+    text = out.getvalue()
+    first, second = text.split("\x1b[3A\r")  # back up over the 3 lines (2 + status) of frame A
+    assert first.startswith("frame A\x1b[K\n") and second.startswith("frame B\x1b[K\n")
+    assert second.endswith("step 1  return 1\x1b[K\n")
