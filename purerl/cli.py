@@ -54,7 +54,8 @@ def add_train_arguments(parser):
                         help="continue RUN_DIR from its last checkpoint (--steps N raises its total)")
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
                         help="checkpoint every N env steps (default: a tenth of the run)")
-    parser.add_argument("--keep", type=int, default=3, metavar="K", help="periodic checkpoints kept (default 3; 0 keeps all)")
+    parser.add_argument("--keep", type=int, default=3, metavar="K",
+                        help="periodic checkpoints kept (default 3; 0 keeps all)")
     parser.add_argument("--pause-at", type=int, default=0, metavar="N",
                         help="stop resumably after N env steps without changing the run's total")
     parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",
@@ -67,7 +68,8 @@ def add_watch_arguments(parser):
     parser.add_argument("--max-steps", type=int, default=None, metavar="N",
                         help="stop after N steps (default: the episode's time limit)")
     parser.add_argument("--sample", action="store_true", help="sample actions instead of greedy ones")
-    parser.add_argument("--gif", metavar="FILE", help="write an animated GIF instead (needs matplotlib; limit long episodes with --max-steps)")
+    parser.add_argument("--gif", metavar="FILE",
+                        help="write an animated GIF instead (needs matplotlib; limit long episodes with --max-steps)")
     parser.add_argument("--width", type=int, default=80, help="text width of image frames (default 80)")
 
 

@@ -167,6 +167,12 @@ def run_info(algo, env, env_kwargs, seed, total_steps, cfg):
     }
 
 
+def resume_record(env_steps):
+    """What config.json's "resumes" list records of each resumed session."""
+    return {"env_steps": int(env_steps), "command": " ".join(["python -m purerl"] + sys.argv[1:]),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
 def checkpoint_path(run_dir, env_steps):
     return os.path.join(run_dir, CHECKPOINTS, f"step-{env_steps:012d}.npz")
 

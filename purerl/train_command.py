@@ -149,7 +149,8 @@ def resume_session(args, parser):
                        "give --steps N to train further")
     if total != info["total_steps"]:
         info.update(total_steps=total, config=json.loads(configs.config_to_json(cfg)))
-        runs.write_config(args.resume, info)
+    info.setdefault("resumes", []).append(runs.resume_record(learner.env_steps))
+    runs.write_config(args.resume, info)
     return trainer.Session(args.resume, ck.algo, ck.env, int(ck.meta["seed"]), cfg, learner, total,
                            dict(ck.meta.get("env_kwargs") or {}), int(ck.meta["metrics_rows"]),
                            float(ck.meta["wall_time"]))

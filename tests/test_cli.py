@@ -224,13 +224,15 @@ def test_resume_refuses_changed_settings_and_finished_runs(cli):
     assert "resuming at 64" in out
     info = json.load(open(os.path.join(run_dir, "config.json")))
     assert info["total_steps"] == 96 and info["config"]["total_steps"] == 96
+    assert [r["env_steps"] for r in info["resumes"]] == [64]
     assert len(read_rows(os.path.join(run_dir, "metrics.csv"))[1]) == 6
 
 
 def test_gym_env_without_gymnasium_says_how_to_install_it(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "gymnasium", None)  # import gymnasium -> ImportError
     code, _, err = cli("train", "fake", "--env", "gym:Acrobot-v1")
-    assert code == 2 and 'needs Gymnasium, which is not installed; install it with: python -m pip install "purerl[gym]"' in err
+    assert code == 2
+    assert 'needs Gymnasium, which is not installed; install it with: python -m pip install "purerl[gym]"' in err
 
 
 def test_a_nan_the_learner_missed_never_reaches_a_checkpoint(cli):
