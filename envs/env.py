@@ -19,7 +19,7 @@ first reset() of a never-seeded environment seeds from fresh OS entropy.
 
 import numpy as np
 
-from envs.core import OBS, REWARD, TERMINATED, TRUNCATED
+from envs.core import OBS, REWARD
 from envs.shell import GameBatch
 
 
@@ -35,12 +35,15 @@ class Env:
         self.action_space = sim.action_space
         self._batch = b = GameBatch(sim, 1, autoreset=False, parallel=False)
         self._needs_reset = True
-        # The hot path reads these directly (one attribute lookup each).
-        self._kernel, self._state, self._params, self._rng = b.kernel, b.state, b.params, b.rng
-        self._actions, self._max_steps = b.actions, b.max_steps
-        self._elapsed, self._values, self._flags, self._obs = b.elapsed, b.values, b.flags, b.obs
+        # The hot path: the kernel's arguments never change identity (the arrays are
+        # updated in place), so they are bound once; each step unpacks this tuple.
+        self._kernel = b.kernel
+        self._args = (b.state, b.params, b.rng, b.actions, False, b.max_steps, b.elapsed, b.values, b.flags, b.obs)
+        self._actions, self._values = b.actions, b.values
+        self._flags0 = b.flags[:, 0]  # view of game 0's flags: TERMINATED, TRUNCATED, HAS_FINAL
         self._obs0 = b.obs[OBS, 0]  # view of game 0's observation
         self._discrete = b.discrete
+        self._has_info = sim.info is not None
 
     def reset(self, seed=None, options=None):
         """Start a new episode; returns (obs float32 (*obs_shape,), info)."""
@@ -53,23 +56,20 @@ class Env:
         if self._needs_reset:
             raise ValueError(f"{self.spec.id}: step() called before reset() or after the episode ended "
                              "(terminated or truncated); call reset() first")
-        self._store_action(action)
-        bad = self._kernel(self._state, self._params, self._rng, self._actions, False, self._max_steps,
-                           self._elapsed, self._values, self._flags, self._obs)
-        if bad >= 0:
+        if self._discrete and type(action) is int and 0 <= action < 1 << 62:  # the common case, fast
+            self._actions[0] = action
+        else:
+            self._store_action(action)
+        if self._kernel(*self._args) >= 0:
             raise ValueError(self._batch.bad_action_message(self._actions, 0))
-        flags = self._flags  # (3, 1): item(TERMINATED), item(TRUNCATED) read game 0
-        terminated, truncated = flags.item(TERMINATED), flags.item(TRUNCATED)
+        terminated, truncated, _ = self._flags0.tolist()
         self._needs_reset = terminated or truncated
-        info = {} if self.sim.info is None else self._info()
+        info = self._info() if self._has_info else {}
         return self._obs0.copy(), self._values.item(REWARD), terminated, truncated, info
 
     def _store_action(self, action):
         """Write `action` into the kernel's action buffer, or raise a ValueError."""
         if self._discrete:
-            if type(action) is int and 0 <= action <= 1 << 62:  # the common case, fast
-                self._actions[0] = action
-                return
             if isinstance(action, (int, np.integer)) or (
                     isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu"):
                 try:
@@ -93,7 +93,7 @@ class Env:
         """Game state as text (CartPole, Pendulum) or an RGB uint8 array (see the simulator)."""
         if not self._batch.started:
             raise ValueError(f"{self.spec.id}: render() needs a reset() first")
-        return self.sim.render(self._state, self._params, 0)
+        return self.sim.render(self._batch.state, self._batch.params, 0)
 
     def close(self):
         """Nothing to release; kept for Gymnasium compatibility."""

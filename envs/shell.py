@@ -103,13 +103,6 @@ class GameBatch:
             a = np.ascontiguousarray(a)
         return a
 
-    def run_kernel(self, actions):
-        """One step of every game with checked actions; raises if any action is invalid."""
-        bad = self.kernel(self.state, self.params, self.rng, actions, self.autoreset, self.max_steps,
-                          self.elapsed, self.values, self.flags, self.obs)
-        if bad >= 0:
-            raise ValueError(self.bad_action_message(actions, bad))
-
     def bad_action_message(self, actions, i):
         value = actions[i].tolist()  # a Python number or list, printed plainly
         accepts = self.sim.accepts or self.sim.action_space.describe()

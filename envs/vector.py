@@ -82,7 +82,11 @@ class VecEnv:
     def __init__(self, sim, num_envs, parallel=None):
         self.sim = sim
         self.spec = sim.spec
-        self._batch = GameBatch(sim, num_envs, autoreset=True, parallel=parallel)
+        self._batch = b = GameBatch(sim, num_envs, autoreset=True, parallel=parallel)
+        # The kernel's arguments around the actions, bound once (updated in place).
+        self._args_before = (b.state, b.params, b.rng)
+        self._args_after = (True, b.max_steps, b.elapsed, b.values, b.flags, b.obs)
+        self._has_info = sim.info is not None
         self.num_envs = self._batch.num_envs
         self.single_observation_space = sim.observation_space
         self.single_action_space = sim.action_space
@@ -105,13 +109,17 @@ class VecEnv:
         b = self._batch
         if not b.started:
             raise ValueError(f"{self.spec.id}: step() called before reset(); call reset() first")
-        b.run_kernel(b.check_actions(actions))
-        values, flags, obs = b.values, b.flags, b.obs
-        info = {"final_obs": obs[FINAL_OBS].copy(), "_final_obs": flags[HAS_FINAL].copy(),
-                "episode_return": values[EP_RETURN].copy(), "episode_length": b.elapsed.copy()}
-        if b.sim.info is not None:
+        a = b.check_actions(actions)
+        bad = b.kernel(*self._args_before, a, *self._args_after)
+        if bad >= 0:
+            raise ValueError(b.bad_action_message(a, bad))
+        # One copy per bookkeeping block, then views into the copies.
+        values, flags, obs = b.values.copy(), b.flags.copy(), b.obs.copy()
+        info = {"final_obs": obs[FINAL_OBS], "_final_obs": flags[HAS_FINAL],
+                "episode_return": values[EP_RETURN], "episode_length": b.elapsed.copy()}
+        if self._has_info:
             info.update(b.info())
-        return obs[OBS].copy(), values[REWARD].copy(), flags[TERMINATED].copy(), flags[TRUNCATED].copy(), info
+        return obs[OBS], values[REWARD], flags[TERMINATED], flags[TRUNCATED], info
 
     def sample_actions(self, rng):
         """One random action per game from `rng` (int64 (N,) or float32 (N, *shape))."""

@@ -157,9 +157,7 @@ def _shell_row(registry, name, kwargs, label, timing):
         env._needs_reset = False  # keep stepping past an episode end: timing only
         env.step(action)
 
-    args = (env._state, env._params, env._rng, env._actions, False, env._max_steps,
-            env._elapsed, env._values, env._flags, env._obs)
-    kernel = env._kernel
+    args, kernel = env._args, env._kernel
     total = time_call(step, **timing)
     call = time_call(lambda: kernel(*args), **timing)
     return [label, format_timing(total), format_timing(call), format_seconds(total.median - call.median)]
