@@ -192,6 +192,35 @@ def entropy_regularized_policy_gradient(policy, theta, obs, actions, weights, en
     return policy.backward(theta, cache, g_eta), dist
 
 
+def eta_gradient(dist, actions, g_log_probs, g_entropy=None, old_dist=None, g_kl=None):
+    """d/d eta of an objective written in per-sample log-probabilities, entropies and KLs.
+
+    For an objective L(log pi(a_t|s_t), H_t, KL(old_t || pi_t)) with per-sample
+    derivatives g_log_probs, g_entropy, g_kl (each (B,)), the chain rule in
+    the distribution's parameters eta is
+
+        dL/d eta_t = score_t(a_t) g_log_probs_t + dH_t/d eta_t g_entropy_t
+                     + dKL(old_t || pi_t)/d eta_t g_kl_t
+
+    (the objectives of purerl/surrogates.py return exactly these
+    derivatives). policy.backward(theta, cache, eta_gradient(...)) is then
+    dL/d theta. g_entropy / g_kl None mean the term is absent; g_kl needs
+    old_dist, the distribution at collection time.
+    """
+    g_eta = _scale(dist.score(actions), g_log_probs)
+    terms = []
+    if g_entropy is not None:
+        terms.append(_scale(dist.entropy_grad(), g_entropy))
+    if g_kl is not None:
+        terms.append(_scale(old_dist.kl_grad(dist), g_kl))
+    for term in terms:
+        if isinstance(g_eta, tuple):
+            g_eta = tuple(a + b for a, b in zip(g_eta, term))
+        else:
+            g_eta = g_eta + term
+    return g_eta
+
+
 def fisher_vector_product(policy, theta, cache, dist, v):
     """F(theta) v = (1/B) sum_s J_s^T M(eta_s) J_s v, exactly, without forming F.
 
