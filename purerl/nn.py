@@ -164,14 +164,19 @@ class MLP:
         return list(self._layers(theta))
 
     def _layers(self, theta):
-        for t, layers in self._views:
-            if t is theta:
-                return layers
+        return self._lookup(theta)[1]
+
+    def _lookup(self, theta):
+        """The cache entry (theta, layers, plan), plan = ((W_l, b_l, sigma_l), ...)."""
+        for entry in self._views:
+            if entry[0] is theta:
+                return entry
         self._check_theta(theta, "theta")
         layers = self._make_views(theta)
-        self._views.insert(0, (theta, layers))
+        entry = (theta, layers, tuple((W, b, act) for (W, b), act in zip(layers, self.activations)))
+        self._views.insert(0, entry)
         del self._views[_VIEW_CACHE_SIZE:]
-        return layers
+        return entry
 
     def _make_views(self, vec):
         return tuple(
@@ -216,13 +221,18 @@ class MLP:
     def _forward(self, theta, x, cache):
         # The hot path of action selection: checks and dispatch are inlined,
         # and each layer allocates only its output z_l, activated in place.
-        if getattr(x, "ndim", None) != 2 or x.shape[1] != self.in_dim or x.dtype != self.dtype:
+        try:
+            ok = x.ndim == 2 and x.shape[1] == self.in_dim and x.dtype == self.dtype
+        except AttributeError:
+            ok = False
+        if not ok:
             self._check(x, "x", self.in_dim)
         xp = np if type(theta) is np.ndarray else get_xp(theta)
-        views = self._views
-        layers = views[0][1] if views and views[0][0] is theta else self._layers(theta)
+        entry = self._views[0] if self._views else None
+        if entry is None or entry[0] is not theta:
+            entry = self._lookup(theta)
         h = x
-        for (W, b), act in zip(layers, self.activations):
+        for W, b, act in entry[2]:
             h = h @ W
             if b is not None:
                 h += b
