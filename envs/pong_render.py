@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from envs.core import INLINE, KERNEL
+from envs.pong_physics import SHARED
 from envs.pong_physics import (
     AGENT_X, BALL_H, BALL_W, BALL_X_MAX, BALL_Y_MAX, BOTTOM, BX, BY, COUNTDOWN, CX, CY,
     OPP_X, PA, PADDLE_H, PADDLE_W, PADDLE_Y_MAX, PO, SERVE_DELAY, TOP, V_MAX, VX, VY,
@@ -51,12 +52,11 @@ def _fill_frame(row, top, left, h, w):
     i1 = min((top + h - 1 - CROP_TOP) // 2, FRAME - 1)
     j0 = max((left + 1) // 2, 0)
     j1 = min((left + w - 1) // 2, FRAME - 1)
-    for r in range(i0, i1 + 1):
-        for c in range(j0, j1 + 1):
-            row[FRAME * r + c] = 1
+    if i0 <= i1 and j0 <= j1:
+        row.reshape((FRAME, FRAME))[i0:i1 + 1, j0:j1 + 1] = 1
 
 
-@njit(**INLINE)
+@njit(**SHARED)
 def pixels_into(fs, ist, i, row):
     """row (6400,), any numeric dtype: game i's binary frame, row-major."""
     row[:] = 0
@@ -67,7 +67,7 @@ def pixels_into(fs, ist, i, row):
         _fill_frame(row, by, bx, BALL_H, BALL_W)
 
 
-@njit(**INLINE)
+@njit(**SHARED)
 def state_into(fs, ist, i, row):
     """row (7,): ball centre x/79 and y/78 in [-1, 1] (y down), vx/5,
     vy/5, agent and opponent paddle centres /72, and the serve countdown /8
@@ -85,13 +85,14 @@ def state_into(fs, ist, i, row):
 
 @njit(**INLINE)
 def _fill_rgb(screen, top, left, h, w, rgb):
-    for r in range(max(top, 0), min(top + h, SCREEN_H)):
-        for c in range(max(left, 0), min(left + w, SCREEN_W)):
-            for k in range(3):
-                screen[r, c, k] = rgb[k]
+    r0, r1 = max(top, 0), min(top + h, SCREEN_H)
+    c0, c1 = max(left, 0), min(left + w, SCREEN_W)
+    if r0 < r1 and c0 < c1:
+        for k in range(3):
+            screen[r0:r1, c0:c1, k] = rgb[k]
 
 
-@njit(**INLINE)
+@njit(**SHARED)
 def rgb_into(fs, ist, i, screen):
     """screen (210, 160, 3) uint8: an ALE-like screen of game i (background,
     walls, paddles, ball; no score digits)."""

@@ -74,3 +74,13 @@ def random_actions(g, steps, n):
 def py_twin(kernel):
     """The plain-Python function behind a numba dispatcher (itself under NUMBA_DISABLE_JIT=1)."""
     return getattr(kernel, "py_func", kernel)
+
+
+def karpathy_prepro(frame):
+    """pg-pong.py's prepro: crop rows 35:195, keep every 2nd row and column
+    of the red channel, background colours 144 and 109 -> 0, the rest -> 1."""
+    img = frame[35:195][::2, ::2, 0].astype(np.float64)
+    img[img == 144] = 0
+    img[img == 109] = 0
+    img[img != 0] = 1
+    return img

@@ -8,20 +8,10 @@ from hypothesis import strategies as st
 
 from envs import pong_physics as P
 from envs import pong_render as R
-from test_pong_helpers import py_twin, random_states
+from test_pong_helpers import karpathy_prepro, py_twin, random_states
 
 FEW = settings(max_examples=15, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
-
-
-def karpathy_prepro(frame):
-    """pg-pong.py's prepro: crop rows 35:195, keep every 2nd row and column
-    of the red channel, background colours 144 and 109 -> 0, the rest -> 1."""
-    img = frame[35:195][::2, ::2, 0].astype(np.float64)
-    img[img == 144] = 0
-    img[img == 109] = 0
-    img[img != 0] = 1
-    return img
 
 
 def render(fn, shape, dtype, fs, ist):
