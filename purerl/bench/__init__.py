@@ -4,9 +4,9 @@ Speed is measured here, never asserted in a test. Every benchmark reports the
 median and the min-max of several repeats, and ratios against baselines
 measured in the same run (so the machine's mood cancels out).
 
-Each benchmark is a module `purerl/bench/NAME.py` with `add_arguments(parser)`
-and `run(args) -> list of rows`, plus `COLUMNS` naming the table's columns;
-`purerl.cli` finds it by name.
+Each benchmark is a module `purerl/bench/NAME.py` with a one-line module
+docstring (its help text), `add_arguments(parser)` and `main(args)`, which
+prints its table; `purerl.cli` finds it by name.
 """
 
 import time
