@@ -42,8 +42,8 @@ import numpy as np
 from numba import njit, prange
 
 from envs import pcg64
-from envs.core import (FINAL_OBS, INLINE, KERNEL, OBS, REWARD, TERMINATED, EnvSpec, Simulator, begin_step, compile_serial_and_parallel,
-                       end_step, first_invalid_action)
+from envs.core import (FINAL_OBS, INLINE, KERNEL, OBS, REWARD, TERMINATED, EnvSpec, Simulator, begin_step,
+                       compile_serial_and_parallel, end_step, first_invalid_action)
 from envs.spaces import Box, Discrete
 
 # Indices into the float64 params vector.

@@ -56,8 +56,14 @@ class Env:
         if self._needs_reset:
             raise ValueError(f"{self.spec.id}: step() called before reset() or after the episode ended "
                              "(terminated or truncated); call reset() first")
-        if self._discrete and type(action) is int and 0 <= action < 1 << 62:  # the common case, fast
-            self._actions[0] = action
+        # The common cases, fast: a Python int, or a float array of the action's shape.
+        if self._discrete:
+            if type(action) is int and 0 <= action < 1 << 62:
+                self._actions[0] = action
+            else:
+                self._store_action(action)
+        elif type(action) is np.ndarray and action.shape == self.action_space.shape and action.dtype.kind == "f":
+            self._actions[0] = action  # cast to the space's float32
         else:
             self._store_action(action)
         if self._kernel(*self._args) >= 0:

@@ -15,10 +15,15 @@ from envs import pcg64
 from envs.core import OBS
 from envs.spaces import Discrete
 
-# Batches at least this large use the parallel step kernel when numba has
-# more than one thread (below it, starting the threads costs more than it saves;
-# see README, "bench envs").
-PARALLEL_MIN_GAMES = 4096
+# Batches at least this large use the parallel step kernel by default when
+# numba has more than one thread. Below it the serial kernel is the safe
+# choice: a parallel step waits for its slowest thread, and on a busy 2-core
+# machine (another process, or BLAS threads spinning after a matrix product)
+# that thread may be descheduled for milliseconds; measured here under load,
+# N = 4096 CartPole took 5 ms per step in parallel against 0.4 ms serially.
+# On an idle machine parallel wins from about N = 1024 (README, "bench envs");
+# make_vec(..., parallel=True) opts in.
+PARALLEL_MIN_GAMES = 16384
 
 
 class GameBatch:

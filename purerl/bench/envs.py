@@ -135,16 +135,27 @@ def _simulator_rows(registry, gym, name, kwargs, label, batches, timing):
         row[5:] = [f"{theirs:.3g}", f"{ours / theirs:.2f}"]
     rows = [row]
     for n in batches:
-        venv = registry.make_vec(name, n, **kwargs)
-        acts = _sample_actions(venv.single_action_space, (ACTION_ROWS, n), rng)
-        cell, ns, ours = _rate(time_call(_vector_loop(venv, acts), **timing), n)
-        row = [label, "batched (make_vec)", n, cell, ns, "", ""]
-        if gym is not None and name == "CartPole-v1" and n in GYM_VECTOR_BATCHES:
-            gvenv = gym.make_vec(name, num_envs=n, vectorization_mode="vector_entry_point")
-            theirs = _rate(time_call(_vector_loop(gvenv, acts), **timing), n)[2]
-            row[5:] = [f"{theirs:.3g}", f"{ours / theirs:.2f}"]
-        rows.append(row)
+        for parallel in _parallel_choices(n):
+            venv = registry.make_vec(name, n, parallel=parallel, **kwargs)
+            acts = _sample_actions(venv.single_action_space, (ACTION_ROWS, n), rng)
+            cell, ns, ours = _rate(time_call(_vector_loop(venv, acts), **timing), n)
+            loop = "batched (make_vec)" if parallel is None else f"batched, parallel={parallel}"
+            row = [label, loop, n, cell, ns, "", ""]
+            if gym is not None and name == "CartPole-v1" and n in GYM_VECTOR_BATCHES:
+                gvenv = gym.make_vec(name, num_envs=n, vectorization_mode="vector_entry_point")
+                theirs = _rate(time_call(_vector_loop(gvenv, acts), **timing), n)[2]
+                row[5:] = [f"{theirs:.3g}", f"{ours / theirs:.2f}"]
+            rows.append(row)
     return rows
+
+
+def _parallel_choices(n):
+    """The default kernel choice (None), plus the other one at the two largest standard sizes."""
+    from envs.shell import PARALLEL_MIN_GAMES
+
+    if n in (1024, 65536):
+        return (None, n < PARALLEL_MIN_GAMES)
+    return (None,)
 
 
 def _shell_row(registry, name, kwargs, label, timing):
