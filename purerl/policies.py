@@ -180,16 +180,9 @@ def entropy_regularized_policy_gradient(policy, theta, obs, actions, weights, en
     the network once. Returns (gradient (n_params,), dist).
     """
     dist, cache = policy.distribution(theta, obs)
-    g_eta = _weighted_score(dist, actions, weights)
-    if ent_coef != 0:
-        batch = weights.shape[0]
-        xp = get_xp(weights)
-        g_ent = _scale(dist.entropy_grad(), xp.full(batch, ent_coef / batch, dtype=weights.dtype))
-        if isinstance(g_eta, tuple):
-            g_eta = tuple(a + b for a, b in zip(g_eta, g_ent))
-        else:
-            g_eta = g_eta + g_ent
-    return policy.backward(theta, cache, g_eta), dist
+    batch = weights.shape[0]
+    g_entropy = get_xp(weights).full(batch, ent_coef / batch, dtype=weights.dtype) if ent_coef != 0 else None
+    return policy.backward(theta, cache, eta_gradient(dist, actions, weights / batch, g_entropy)), dist
 
 
 def eta_gradient(dist, actions, g_log_probs, g_entropy=None, old_dist=None, g_kl=None):

@@ -15,6 +15,11 @@ next_values[t], the value of the state that follows s_t in the same episode
 (V_phi(s_{t+1}), V_phi(final_obs_t) after a truncation, 0 after a
 termination; built by estimators.next_state_values).
 
+Actions of a Box space are clipped to its bounds before the env steps them;
+the stored actions and log-probs are the unclipped samples of pi_theta, so
+the likelihood-ratio gradient stays the gradient of the policy that was run
+(Stable-Baselines3's on-policy collector does the same).
+
 With `store_next_obs=True` it also stores next_obs[t], the observation that
 followed s_t in the same episode (s_{t+1}, or final_obs_t where the game
 ended), which TD fitted-V iteration needs to recompute V(s') with new phi.
@@ -81,6 +86,8 @@ class RolloutCollector:
         self.stats = stats
         self.value_fn = value_fn
         self.obs = None
+        space = env.single_action_space
+        self.action_bounds = None if hasattr(space, "n") else (space.low, space.high)
 
     def reset(self, seed=None):
         self.obs, _ = self.env.reset(seed=seed)
@@ -97,7 +104,10 @@ class RolloutCollector:
         step = {"obs": obs, "actions": actions, "log_probs": dist.log_prob(actions)}
         if self.value_fn is not None:
             step["values"] = self.value_fn(phi, obs)
-        next_obs, rewards, terminated, truncated, info = self.env.step(to_numpy(actions))
+        env_actions = to_numpy(actions)
+        if self.action_bounds is not None:
+            env_actions = np.clip(env_actions, *self.action_bounds)
+        next_obs, rewards, terminated, truncated, info = self.env.step(env_actions)
         step.update(rewards=rewards, terminated=terminated, truncated=truncated)
         if self.store_next_obs:
             ended = info["_final_obs"]
