@@ -4,7 +4,7 @@ import importlib.util
 
 import numpy as np
 
-from purerl.bench import format_timing, markdown_table, time_call
+from purerl.bench import Timing, format_timing, markdown_table, time_call
 
 # (name, sizes, hidden, output, bias, batch, what)
 CASES = (
@@ -55,7 +55,7 @@ def main(args):
     for name, sizes, hidden, output, bias, batch, what in CASES:
         for dtype in dtypes:
             fns = _make_case(sizes, hidden, output, bias, batch, what, np.dtype(dtype), torch)
-            t = {k: time_call(fn, repeat=args.repeat, min_seconds=args.min_seconds) for k, fn in fns.items()}
+            t = _time_interleaved(fns, args.repeat, args.min_seconds)
             row = [name, batch, dtype, what, format_timing(t["purerl"]), format_timing(t["bare"]),
                    f"{t['purerl'].median / t['bare'].median:.2f}"]
             if torch is not None:
@@ -66,6 +66,17 @@ def main(args):
     print(f"\nSeconds per call, median (min-max) over {args.repeat} repeats; {versions}.\n")
     print(markdown_table(columns, rows))
     return 0
+
+
+def _time_interleaved(fns, repeat, min_seconds):
+    """{name: Timing}, the implementations' repeats taken in turn (A B C A B C ...),
+    so a change in the machine's load hits all of them alike."""
+    numbers = {k: time_call(fn, repeat=1, min_seconds=min_seconds).number for k, fn in fns.items()}
+    samples = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            samples[k].append(time_call(fn, repeat=1, number=numbers[k], warmup=0).median)
+    return {k: Timing(float(np.median(v)), min(v), max(v), repeat, numbers[k]) for k, v in samples.items()}
 
 
 def _make_case(sizes, hidden, output, bias, batch, what, dtype, torch):
