@@ -81,16 +81,24 @@ OPP_SPEED, HIT_REWARD, POINTS_TO_WIN, STICKY_PROB, OBS_PIXELS = range(5)
 N_PARAMS = 5
 
 
+def _number(name, value, ok, accepted):
+    """float(value) if it is a real number with ok(value), else a ValueError naming it."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if isinstance(value, bool) or not ok(x):
+        raise ValueError(f"{name} must be {accepted}, got {value!r}")
+    return x
+
+
 def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0, obs_type="pixels"):
     """The params vector, with every value checked (errors name the value and the accepted range)."""
-    if not (np.isfinite(opp_speed) and opp_speed > 0):
-        raise ValueError(f"opp_speed must be a finite number of px per step > 0, got {opp_speed!r}")
-    if not np.isfinite(hit_reward):
-        raise ValueError(f"hit_reward must be a finite number, got {hit_reward!r}")
+    opp_speed = _number("opp_speed", opp_speed, lambda x: 0 < x < np.inf, "a finite number of px per step > 0")
+    hit_reward = _number("hit_reward", hit_reward, np.isfinite, "a finite number")
+    sticky_prob = _number("sticky_prob", sticky_prob, lambda x: 0 <= x <= 1, "a probability in [0, 1]")
     if isinstance(points_to_win, bool) or not isinstance(points_to_win, (int, np.integer)) or points_to_win < 1:
         raise ValueError(f"points_to_win must be an int >= 1, got {points_to_win!r}")
-    if not (0.0 <= sticky_prob <= 1.0):
-        raise ValueError(f"sticky_prob must be in [0, 1], got {sticky_prob!r}")
     if obs_type not in ("pixels", "state"):
         raise ValueError(f"obs_type must be 'pixels' or 'state', got {obs_type!r}")
     p = np.zeros(N_PARAMS)

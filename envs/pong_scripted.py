@@ -10,11 +10,13 @@ two-player kernel.
 - centre_tracker: steers its paddle centre to the ball's centre. It returns
   the ball flat (vy ~ 0), which the opponent reaches easily.
 - edge_hitter: predicts where the ball will reach its paddle (unfolding the
-  wall reflections) and meets it with an edge, |ball_cy - paddle_cy| ~ 9 px,
-  so the return leaves at |vy| ~ 4.5 px per step, faster than the opponent
-  paddle moves (PONG.md section 4, "Beatability"; Karpathy's "Pong from
+  wall reflections) and meets it off centre, |ball_cy - paddle_cy| ~ 7.5 px,
+  so the return leaves at |vy| ~ 3.75 px per step (up to 4.75), faster than
+  the opponent paddle moves (PONG.md section 4, "Beatability"; Karpathy's "Pong from
   Pixels": shots with high vertical velocity beat the slow AI). Of its two
   edges it picks the one whose return lands farther from the opponent.
+- predictor: the edge-hitter's prediction, met with the paddle's centre: it
+  never misses, but its flat returns never beat the opponent either.
 """
 
 import numpy as np
@@ -22,12 +24,11 @@ import numpy as np
 from envs import pcg64
 from envs import pong_physics as P
 from envs.pong_render import N_STATE, render_state
-from envs.pong_physics import (
-    AGENT_X0, BALL_W, BALL_X_MAX, BALL_Y_MAX, HIT_HALF, OPP_X1, PADDLE_MOVE, PADDLE_Y_MAX,
-    SERVE_DELAY, V_MAX, VX_GAIN,
-)
 
-EDGE = HIT_HALF - 2.5  # aim 7.5 px off centre; the paddle sits within 2 px of its target, so |d| in [5.5, 9.5] and |vy| in [2.75, 4.75]
+# Aim 7.5 px off centre: the agent's paddle moves on a 4-px grid, so it sits
+# within 2 px of its target, |ball_cy - paddle_cy| lies in [5.5, 9.5] (inside
+# the hit zone, < 10) and the return leaves at |vy| in [2.75, 4.75].
+EDGE = P.HIT_HALF - 2.5
 
 
 def _unpack(obs):
@@ -35,8 +36,8 @@ def _unpack(obs):
     obs = np.asarray(obs, dtype=np.float64)
     if obs.ndim != 2 or obs.shape[1] != 7:
         raise ValueError(f"scripted Pong policies take state observations of shape (B, 7), got {obs.shape}")
-    return (obs[:, 0] * BALL_X_MAX, obs[:, 1] * BALL_Y_MAX, obs[:, 2] * V_MAX, obs[:, 3] * V_MAX,
-            obs[:, 4] * PADDLE_Y_MAX, obs[:, 5] * PADDLE_Y_MAX, obs[:, 6] * SERVE_DELAY)
+    return (obs[:, 0] * P.BALL_X_MAX, obs[:, 1] * P.BALL_Y_MAX, obs[:, 2] * P.V_MAX, obs[:, 3] * P.V_MAX,
+            obs[:, 4] * P.PADDLE_Y_MAX, obs[:, 5] * P.PADDLE_Y_MAX, obs[:, 6] * P.SERVE_DELAY)
 
 
 def mirror_obs(obs):
@@ -51,14 +52,14 @@ def mirror_obs(obs):
 def fold(y):
     """Where an unobstructed ball centre at height y ends up after its wall
     reflections: reflect into [-78, 78] with period 4 * 78."""
-    period = 4 * BALL_Y_MAX
-    u = np.mod(y + BALL_Y_MAX, period)
-    return np.where(u > period / 2, period - u, u) - BALL_Y_MAX
+    period = 4 * P.BALL_Y_MAX
+    u = np.mod(y + P.BALL_Y_MAX, period)
+    return np.where(u > period / 2, period - u, u) - P.BALL_Y_MAX
 
 
 def steer(paddle, target):
     """UP / DOWN toward target, NOOP within half a move of it."""
-    dead = PADDLE_MOVE / 2
+    dead = P.PADDLE_MOVE / 2
     return np.where(target < paddle - dead, 1, np.where(target > paddle + dead, 2, 0)).astype(np.int64)
 
 
@@ -71,24 +72,37 @@ def centre_tracker(obs, rng=None):
     return steer(pa, np.where(countdown > 0, 0.0, by))
 
 
-def edge_hitter(obs, rng=None):
-    bx, by, vx, vy, pa, po, countdown = _unpack(obs)
-    face = AGENT_X0 - BALL_W / 2  # ball centre x where it touches our face
+def _intercept(obs):
+    """For balls coming toward the agent: where their centre will be when
+    they reach its paddle face (wall reflections unfolded). Returns
+    (coming (B,) bool, y_hit (B,), the unpacked observation)."""
+    bx, by, vx, vy, pa, po, countdown = u = _unpack(obs)
+    face = P.AGENT_X0 - P.BALL_W / 2  # ball centre x where it touches the face
     coming = (countdown == 0) & (vx > 0)
     steps = np.where(coming, (face - bx) / np.where(vx > 0, vx, 1.0), 0.0)
-    y_hit = fold(by + vy * steps)
+    return coming, fold(by + vy * steps), u
+
+
+def predictor(obs, rng=None):
+    """Meets the ball where it will arrive, with the paddle's centre: a
+    perfect defender whose returns are flat (vy ~ 0)."""
+    coming, y_hit, (bx, by, vx, vy, pa, po, countdown) = _intercept(obs)
+    return steer(pa, np.where(coming, y_hit, 0.0))
+
+
+def edge_hitter(obs, rng=None):
+    coming, y_hit, (bx, by, vx, vy, pa, po, countdown) = _intercept(obs)
     # each edge's return: vy_out = 5 * d / 10 with d = ball - paddle = +-EDGE
-    vy_out = V_MAX * EDGE / HIT_HALF
-    vx_out = np.minimum(np.abs(vx) + VX_GAIN, V_MAX)
-    far = (face - (OPP_X1 + BALL_W / 2)) / vx_out  # steps for the return to reach the opponent
+    vy_out = P.V_MAX * EDGE / P.HIT_HALF
+    vx_out = np.minimum(np.abs(vx) + P.VX_GAIN, P.V_MAX)
+    far = (P.AGENT_X0 - P.OPP_X1 - P.BALL_W) / vx_out  # steps for the return to reach the opponent
     land_down = fold(y_hit + vy_out * far)
     land_up = fold(y_hit - vy_out * far)
     side = np.where(np.abs(land_down - po) >= np.abs(land_up - po), 1.0, -1.0)
-    target = np.where(coming, y_hit - side * EDGE, 0.0)
-    return steer(pa, target)
+    return steer(pa, np.where(coming, y_hit - side * EDGE, 0.0))
 
 
-POLICIES = {"random": random_policy, "centre": centre_tracker, "edge": edge_hitter}
+POLICIES = {"random": random_policy, "centre": centre_tracker, "predictor": predictor, "edge": edge_hitter}
 
 
 def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_speed=3.0, max_steps=27_000):

@@ -54,6 +54,7 @@ def test_registered_with_gymnasium_style_spaces():
     ({"points_to_win": 0}, ["points_to_win", ">= 1", "0"]),
     ({"points_to_win": 2.5}, ["points_to_win", "int"]),
     ({"opp_speed": -1.0}, ["opp_speed", "> 0", "-1.0"]),
+    ({"opp_speed": "fast"}, ["opp_speed", "> 0", "'fast'"]),
     ({"sticky_prob": 1.5}, ["sticky_prob", "[0, 1]", "1.5"]),
     ({"hit_reward": float("nan")}, ["hit_reward", "finite"]),
     ({"paddle_speed": 5}, ["Pong-v0", "paddle_speed"]),

@@ -28,7 +28,7 @@ def run(args):
     """Rows of COLUMNS: each scripted player against the AI at each speed, then head-to-head."""
     from envs import pong_scripted as S  # imported here so `purerl --help` stays cheap
 
-    matchups = [(name, None, speed) for speed in args.opp_speed for name in ("random", "centre", "edge")]
+    matchups = [(name, None, speed) for speed in args.opp_speed for name in ("random", "centre", "predictor", "edge")]
     matchups.append(("edge", "centre", None))
     rows = []
     for agent, opponent, speed in matchups:
@@ -45,5 +45,6 @@ def run(args):
 def main(args):
     t0 = time.perf_counter()
     print(markdown_table(COLUMNS, run(args)))
-    print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies "
-          f"--games {args.games} --seed {args.seed} --points-to-win {args.points_to_win})")
+    speeds = " ".join(f"{v:g}" for v in args.opp_speed)
+    print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
+          f"--seed {args.seed} --points-to-win {args.points_to_win} --opp-speed {speeds})")
