@@ -42,6 +42,8 @@ def main(args):
     numpy's BLAS uses its own thread count (set OPENBLAS_NUM_THREADS=1 before
     starting Python to compare one thread with one thread).
     """
+    if args.repeat < 1 or not args.min_seconds > 0:
+        raise ValueError(f"need --repeat >= 1 and --min-seconds > 0, got {args.repeat} and {args.min_seconds}")
     torch = None
     if not args.no_torch and importlib.util.find_spec("torch") is not None:
         import torch
