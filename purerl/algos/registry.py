@@ -10,6 +10,7 @@ import importlib
 
 ALGORITHMS = {
     "random": "purerl.algos.uniform",
+    "dqn": "purerl.algos.dqn",
 }
 
 
