@@ -222,3 +222,12 @@ def test_policies_read_state_observations():
     # the fold of an unobstructed ball matches the kernel's wall reflections
     y = np.linspace(-500, 500, 41)
     assert np.all(np.abs(S.fold(y)) <= P.BALL_Y_MAX) and np.allclose(S.fold(S.fold(y)), S.fold(y))
+
+
+def test_beatability_bench_runs(capsys):
+    from purerl import cli
+    cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--max-steps", "300"])
+    out = capsys.readouterr().out
+    for name in S.POLICIES:
+        assert f"| {name}" in out
+    assert "python -m purerl bench pong_policies --games 2" in out

@@ -20,6 +20,7 @@ def add_arguments(parser):
     parser.add_argument("--games", type=int, default=20, help="games per matchup (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="game i is seeded with seed + i (default 0)")
     parser.add_argument("--points-to-win", type=int, default=21, help="points that end a game (default 21)")
+    parser.add_argument("--max-steps", type=int, default=27_000, help="steps after which a game stops (default 27000)")
     parser.add_argument("--opp-speed", type=float, nargs="+", default=[3.0],
                         help="the built-in opponent's speed caps to measure, px per step (default 3)")
 
@@ -34,7 +35,7 @@ def run(args):
     for agent, opponent, speed in matchups:
         a, o, steps = S.play_match(S.POLICIES[agent], None if opponent is None else S.POLICIES[opponent],
                                    games=args.games, seed=args.seed, points_to_win=args.points_to_win,
-                                   opp_speed=3.0 if speed is None else speed)
+                                   opp_speed=3.0 if speed is None else speed, max_steps=args.max_steps)
         d = a - o
         rows.append((agent, opponent or "built-in AI", "-" if speed is None else f"{speed:g}", args.games,
                      f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()),
@@ -47,4 +48,5 @@ def main(args):
     print(markdown_table(COLUMNS, run(args)))
     speeds = " ".join(f"{v:g}" for v in args.opp_speed)
     print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
-          f"--seed {args.seed} --points-to-win {args.points_to_win} --opp-speed {speeds})")
+          f"--seed {args.seed} --points-to-win {args.points_to_win} --max-steps {args.max_steps} "
+          f"--opp-speed {speeds})")
