@@ -10,7 +10,11 @@ import importlib
 
 ALGORITHMS = {
     "random": "purerl.algos.uniform",
+    "reinforce-pong": "purerl.algos.pong_pg",
     "dqn": "purerl.algos.dqn",
+    "a2c": "purerl.algos.a2c",
+    "reinforce": "purerl.algos.reinforce",
+    "a3c": "purerl.algos.a3c",
 }
 
 
