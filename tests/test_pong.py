@@ -80,7 +80,8 @@ def test_bad_actions_and_misuse_raise_errors_naming_the_valid_range():
         env.step(0)
     venv = envs.make_vec("Pong-v0", 4, seed=0)
     venv.reset()
-    with pytest.raises(ValueError, match=r"invalid action \S*3\S* for game 2 of Pong-v0; accepted: integers in \[0, 2\]"):
+    accepted = r"invalid action \S*3\S* for game 2 of Pong-v0; accepted: integers in \[0, 2\]"
+    with pytest.raises(ValueError, match=accepted):
         venv.step(np.array([0, 1, 3, 2]))
     with pytest.raises(ValueError, match=r"shape \(4,\)"):
         venv.step(np.zeros(3, dtype=np.int64))
