@@ -170,4 +170,5 @@ def simulator(obs_type="pixels", points_to_win=21, max_episode_steps=27_000, opp
         reset=reset_games,
         render=render_rgb,
         info=info,
+        accepts="integers in [0, 2] (0 NOOP, 1 UP, 2 DOWN)",
     )
