@@ -30,6 +30,7 @@ from purerl.bench import format_seconds, format_timing, markdown_table, time_cal
 BATCHES = (1, 64, 1024, 65536)
 GYM_VECTOR_BATCHES = (64, 1024)
 SINGLE_CHUNK = 1000  # single-env steps per timed call
+MAX_OBS_BYTES = 2**30  # skip batches whose observation buffers (and their per-step copies) exceed this
 ACTION_ROWS = 16  # distinct pre-sampled action batches, cycled
 
 
@@ -135,6 +136,10 @@ def _simulator_rows(registry, gym, name, kwargs, label, batches, timing):
         row[5:] = [f"{theirs:.3g}", f"{ours / theirs:.2f}"]
     rows = [row]
     for n in batches:
+        obs_bytes = 4 * n * math.prod(env.observation_space.shape) * 4  # obs, final_obs, and their copies
+        if obs_bytes > MAX_OBS_BYTES:
+            rows.append([label, f"batched: skipped, buffers need {obs_bytes / 2**30:.1f} GiB", n, "", "", "", ""])
+            continue
         for parallel in _parallel_choices(n):
             venv = registry.make_vec(name, n, parallel=parallel, **kwargs)
             acts = _sample_actions(venv.single_action_space, (ACTION_ROWS, n), rng)
