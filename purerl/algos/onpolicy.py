@@ -1,0 +1,58 @@
+"""Pieces shared by the actor-critic learners TRPO / NPG and PPO.
+
+Building pi_theta and V_phi for an environment, GAE advantages and
+lambda-return targets from a rollout, and copying checkpointed vectors back
+into the live parameter vectors in place (so the per-layer views stay valid).
+"""
+
+import numpy as np
+
+from purerl.backend import array_module, get_xp, to_device, to_numpy
+from purerl.estimators import gae
+from purerl.policies import ValueFunction, make_policy
+
+
+def build_networks(env, hidden_sizes, dtype, rng):
+    """pi_theta and V_phi (separate tanh MLPs of `hidden_sizes`) and their flat parameters.
+
+    theta and phi are views into one vector `params` = [theta, phi], so a
+    single optimizer, gradient clip or checkpoint can treat both at once.
+    Returns (policy, value_fn, params, theta, phi), on the backend of
+    purerl.backend.array_module() (numpy unless PURERL_BACKEND=cupy).
+    """
+    xp = array_module()
+    dtype = np.dtype(dtype)
+    policy = make_policy(env.single_observation_space, env.single_action_space, hidden_sizes, dtype=dtype)
+    value_fn = ValueFunction(env.single_observation_space.shape[0], hidden_sizes, dtype=dtype)
+    params = xp.concatenate([policy.init(rng, xp=xp), value_fn.init(rng, xp=xp)])
+    return policy, value_fn, params, params[: policy.n_params], params[policy.n_params :]
+
+
+def advantages_and_returns(rollout, gamma, lam):
+    """GAE advantages and their lambda-return targets, each (T, N) in the values' dtype.
+
+        A_hat_t = estimators.gae(...)   (Schulman et al. 2016)
+        R_t     = A_hat_t + V(s_t)      (the lambda-return, the critic's regression target)
+
+    Yamazaki, "PPO-Clip", Algorithm 1 steps 4-5 (rewards-to-go and
+    advantages from the current value function).
+    """
+    xp = get_xp(rollout.values)
+    advantages = gae(rollout.rewards, rollout.values, rollout.next_values,
+                     to_device(rollout.terminated, xp), to_device(rollout.truncated, xp), gamma=gamma, lam=lam)
+    advantages = advantages.astype(rollout.values.dtype, copy=False)
+    return advantages, advantages + rollout.values
+
+
+def load_vector(target, saved, name):
+    """Copy a checkpointed flat vector into `target` in place."""
+    saved = np.asarray(saved)
+    if saved.shape != target.shape:
+        raise ValueError(f"checkpoint {name} has shape {saved.shape}; this network needs {target.shape}")
+    target[...] = to_device(saved.astype(target.dtype), get_xp(target))
+
+
+def act(policy, theta, obs, rng, greedy):
+    """Actions of pi_theta for host observations: the mode (greedy) or a sample; host numpy."""
+    obs = to_device(np.asarray(obs, dtype=theta.dtype), get_xp(theta))
+    return to_numpy(policy.act(theta, obs, rng, greedy=greedy))
