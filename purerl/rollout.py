@@ -102,8 +102,6 @@ class RolloutCollector:
         dist, _ = self.policy.distribution(theta, obs)
         actions = dist.sample(self.rng)
         step = {"obs": obs, "actions": actions, "log_probs": dist.log_prob(actions)}
-        if self.value_fn is not None:
-            step["values"] = self.value_fn(phi, obs)
         env_actions = to_numpy(actions)
         if self.action_bounds is not None:
             env_actions = np.clip(env_actions, *self.action_bounds)
@@ -139,8 +137,13 @@ class RolloutCollector:
         if self.store_next_obs:
             rollout.next_obs = xp.stack(field["next_obs"])
         if self.value_fn is not None:
-            rollout.values = xp.stack(field["values"])
-            last_values = self.value_fn(phi, self._to_xp(self.obs, xp, theta.dtype))
+            # V_phi(s_t) for every stored step and V_phi of the observation after
+            # the last one, in one batched forward pass instead of T small ones.
+            T, n = rollout.rewards.shape
+            every_obs = xp.concatenate([rollout.obs.reshape((T * n,) + rollout.obs.shape[2:]),
+                                        self._to_xp(self.obs, xp, theta.dtype)])
+            v = self.value_fn(phi, every_obs)
+            rollout.values, last_values = v[: T * n].reshape(T, n), v[T * n :]
             rollout.next_values = next_state_values(
                 rollout.values,
                 last_values,

@@ -80,9 +80,13 @@ def test_targets_are_the_estimators_n_step_returns(monkeypatch):
                              gamma=cfg.gamma, n=3)
     np.testing.assert_array_equal(returns, expected)
     np.testing.assert_array_equal(advantages, expected - rollout.values)
-    # n_step None: the lookahead runs to the rollout's end (n = T).
-    a2c.returns_and_advantages(rollout, cfg.gamma, None)
-    assert calls[-1]["n"] == 12
+    # n_step None: the lookahead runs to the rollout's end, A3C's target, which
+    # is discounted_returns with the bootstrap and equals nstep_returns with n = T.
+    returns, _ = a2c.returns_and_advantages(rollout, cfg.gamma, None)
+    assert len(calls) == 1
+    expected = nstep_returns(rollout.rewards, rollout.next_values, rollout.terminated, rollout.truncated,
+                             gamma=cfg.gamma, n=12)
+    np.testing.assert_allclose(returns, expected, rtol=1e-12)
 
 
 def test_learner_step_calls_nstep_returns_once_per_iteration(monkeypatch):

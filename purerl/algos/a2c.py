@@ -13,7 +13,8 @@ loop of A3C's Algorithm S3 run by all games in lock step:
                  storing V_phi(s_t) and the value of the state after each step
                  (V(final_obs) at a time limit, 0 at termination);
     2. estimate: returns R_t = estimators.nstep_returns(...) with lookahead n
-                 (n = None: up to the end of the rollout, A3C's R <- r_i + gamma R);
+                 (n = None: up to the end of the rollout, A3C's R <- r_i + gamma R,
+                 estimators.discounted_returns bootstrapped at the cut);
                  advantages A_hat_t = R_t - V_phi(s_t);
     3. update:   theta ascends (1/B) sum_t [A_hat_t log pi_theta(a_t|s_t) + c_H H(pi_theta(.|s_t))],
                  phi descends c_V (1/B) sum_t (V_phi(s_t) - R_t)^2 (fitted_v.value_loss),
@@ -41,7 +42,7 @@ from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rn
                                rng_state_dict)
 from purerl.algos.fitted_v import value_loss
 from purerl.backend import array_module, get_xp, to_device, to_numpy
-from purerl.estimators import nstep_returns
+from purerl.estimators import discounted_returns, nstep_returns
 from purerl.optim import RMSProp, Adam, clip_grad_norm, linear_schedule
 from purerl.policies import ValueFunction, entropy_regularized_policy_gradient, make_policy
 from purerl.rollout import RolloutCollector
@@ -52,12 +53,12 @@ QUICK_CONFIG = {"total_steps": 640, "num_envs": 4, "num_steps": 16, "hidden_size
 
 @dataclass(frozen=True)
 class Config:
-    total_steps: int = config_field(200_000, "env steps of the run, summed over games; the lr decays over it")
+    total_steps: int = config_field(100_000, "env steps of the run, summed over games; the lr decays over it")
     num_envs: int = config_field(16, "games stepped in lock step (N); a batch is B = N * num_steps steps")
     num_steps: int = config_field(8, "steps per game per iteration (t_max of Algorithm S3)")
     n_step: int | None = config_field(None, "lookahead n of the n-step return; none: to the rollout's end")
     gamma: float = config_field(0.99, "discount gamma in R_t = r_t + gamma r_{t+1} + ... + gamma^n V(s_{t+n})")
-    lr: float = config_field(7e-4, "step size alpha of both optimizers at step 0")
+    lr: float = config_field(3e-3, "step size alpha of both optimizers at step 0")
     lr_schedule: Literal["constant", "linear"] = config_field("linear", "alpha constant, or linear to 0 at total_steps")
     optimizer: Literal["rmsprop", "adam"] = config_field("rmsprop", "RMSProp (decay 0.99, eps 1e-5) or Adam")
     ent_coef: float = config_field(0.0, "c_H: weight of the entropy bonus H(pi_theta(.|s_t)) in the actor objective")
@@ -91,16 +92,20 @@ def make_optimizer(name, lr, maximize):
 
 
 def returns_and_advantages(rollout, gamma, n_step):
-    """Step 2: R_t = nstep_returns(...) and A_hat_t = R_t - V_phi(s_t), each (T, N).
+    """Step 2: the n-step returns R_t and advantages A_hat_t = R_t - V_phi(s_t), each (T, N).
 
-    n_step None means n = T: every step bootstraps from the value after the
-    rollout's last step, A3C's R <- r_i + gamma R (CMU 10-403, Policy
-    gradients, "Asynchronous Deep RL", Algorithm S3).
+    R_t = estimators.nstep_returns(..., n=n_step). n_step None means n = T:
+    every step bootstraps from the value after the rollout's last step,
+    A3C's R <- r_i + gamma R (CMU 10-403, Policy gradients, "Asynchronous
+    Deep RL", Algorithm S3), which is estimators.discounted_returns with
+    next_values (the same numbers as nstep_returns with n >= T, in one scan).
     """
-    n = rollout.num_steps if n_step is None else n_step
     xp = get_xp(rollout.values)
-    returns = nstep_returns(rollout.rewards, rollout.next_values, to_device(rollout.terminated, xp),
-                            to_device(rollout.truncated, xp), gamma=gamma, n=n)
+    masks = (to_device(rollout.terminated, xp), to_device(rollout.truncated, xp))
+    if n_step is None:
+        returns = discounted_returns(rollout.rewards, *masks, gamma=gamma, next_values=rollout.next_values)
+    else:
+        returns = nstep_returns(rollout.rewards, rollout.next_values, *masks, gamma=gamma, n=n_step)
     returns = returns.astype(rollout.values.dtype, copy=False)
     return returns, returns - rollout.values
 
