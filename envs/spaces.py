@@ -135,7 +135,8 @@ class Box(Space):
         rng = self._rng(rng)
         size = (num,) + self.shape
         low = self.low.astype(np.float64)
-        high = self.high.astype(np.float64)
+        integer = np.issubdtype(self.dtype, np.integer)
+        high = self.high.astype(np.float64) + (1.0 if integer else 0.0)  # integers: floor of U[low, high + 1)
         both = self.bounded_below & self.bounded_above
         out = rng.standard_normal(size)
         out = np.where(both, rng.uniform(np.where(both, low, 0.0), np.where(both, high, 1.0), size), out)
@@ -143,9 +144,9 @@ class Box(Space):
         out = np.where(only_low, np.where(only_low, low, 0.0) + rng.exponential(size=size), out)
         only_high = ~self.bounded_below & self.bounded_above
         out = np.where(only_high, np.where(only_high, high, 0.0) - rng.exponential(size=size), out)
-        if np.issubdtype(self.dtype, np.integer):
+        if integer:
             out = np.floor(out)
-        return np.clip(out, low, high).astype(self.dtype)
+        return np.clip(out, self.low, self.high).astype(self.dtype)
 
     def sample(self, rng=None):
         """One draw of shape `shape` (see `sample_batch`)."""

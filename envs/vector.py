@@ -100,7 +100,13 @@ class VecEnv:
         self._batch.seed(seed)
 
     def reset(self, seed=None, options=None):
-        """Start every game; returns (obs (N, *obs_shape) float32, info)."""
+        """Start every game; returns (obs (N, *obs_shape) float32, info).
+
+        seed: None (continue each game's stream; fresh OS entropy if never seeded),
+        an int s (game i gets s + i) or a sequence of N ints. options: the
+        simulator's reset options (e.g. CartPole's {"low", "high"}) for this
+        reset only; later autoresets use the defaults.
+        """
         obs = self._batch.reset(seed=seed, options=options)
         return obs, self._batch.info()
 

@@ -51,6 +51,8 @@ def test_samples_lie_in_the_space_and_follow_the_rng():
         np.testing.assert_array_equal(a, b)
         assert space.sample(np.random.default_rng(2)) in space
     assert set(Discrete(3).sample_batch(300, np.random.default_rng(0))) == {0, 1, 2}
+    ints = Box(0, 2, (500,), dtype=np.int64).sample(np.random.default_rng(0))
+    assert set(ints.tolist()) == {0, 1, 2}
 
 
 def test_seed_makes_the_own_generator_reproducible():
