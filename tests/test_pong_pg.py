@@ -1,0 +1,160 @@
+"""Karpathy's pg-pong replica (purerl/algos/pong_pg.py): gradient, update, returns, config, learning.
+
+References are written here from the equations of Karpathy's pg-pong.py
+(shared PONG.md section 1), independently of purerl's pieces: his
+`discount_rewards` loop, his per-episode standardisation, his
+policy_forward / policy_backward in his (H, D) layout and his RMSProp step.
+"""
+
+import numpy as np
+import pytest
+
+import envs
+from purerl.algos import pong_pg
+from purerl.pong_eval import play_pong
+from purerl.sparse import sparse_rows
+
+
+def difference_frames(rng, batch, dim, density=0.1):
+    x = np.zeros((batch, dim))
+    mask = rng.random((batch, dim)) < density
+    x[mask] = rng.choice([-1.0, 1.0], size=mask.sum())
+    return x
+
+
+def test_gradient_matches_finite_differences_on_a_tiny_network():
+    rng = np.random.default_rng(0)
+    policy = pong_pg.PongPolicy(obs_dim=30, hidden=5)
+    theta = policy.init(rng) * 3.0  # far from p = 1/2 everywhere
+    x = difference_frames(rng, 12, 30, density=0.3)
+    actions = rng.integers(0, 2, size=12)
+    weights = rng.standard_normal(12)
+
+    def surrogate(th):  # sum_t weights_t log pi_th(a_t | x_t), through the dense reference network
+        dist, _ = policy.dense.distribution(th, x)
+        return float(weights @ dist.log_prob(actions))
+
+    grad, _ = pong_pg.summed_policy_gradient(policy, theta, sparse_rows(x), actions, weights)
+    h = 1e-6
+    fd = np.array([(surrogate(theta + h * e) - surrogate(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+    assert np.count_nonzero(np.abs(fd) > 1e-3) > theta.size // 4  # the check is not vacuous
+
+
+def karpathy_discount_rewards(r, gamma):
+    """pg-pong.py's discount_rewards: the running sum restarts at every nonzero reward."""
+    out, running = np.zeros_like(r), 0.0
+    for t in reversed(range(r.size)):
+        if r[t] != 0:
+            running = 0.0
+        running = running * gamma + r[t]
+        out[t] = running
+    return out
+
+
+def test_point_returns_are_karpathys_discounted_and_standardised_returns():
+    rng = np.random.default_rng(1)
+    T, N = 40, 3
+    rewards = rng.choice([0.0, 0.0, 0.0, 1.0, -1.0], size=(T, N))
+    terminated = np.zeros((T, N), dtype=bool)
+    terminated[[11, 39], 0] = terminated[[25, 39], 1] = terminated[39, 2] = True
+    got = pong_pg.point_returns(rewards, terminated, np.zeros_like(terminated), pong_pg.Config(gamma=0.5))
+    for n in range(N):
+        ends = np.flatnonzero(terminated[:, n]) + 1
+        for start, stop in zip(np.r_[0, ends[:-1]], ends):
+            g = karpathy_discount_rewards(rewards[start:stop, n], 0.5)
+            g = (g - g.mean()) / (g.std() + 1e-8)
+            np.testing.assert_allclose(got[start:stop, n], g, rtol=1e-12, atol=1e-12)
+
+
+def karpathy_update(W1, W2, batch, cache, lr=1e-4, decay=0.99):
+    """pg-pong.py's RMSProp step after a batch, in his layout (W1 (H, D), W2 (H,)); returns new (W1, W2, cache)."""
+    rewards, terminated, truncated, valid = batch.arrays()
+    frames = np.concatenate([f.dense() for f in batch.frames])
+    actions = np.concatenate([a[v] for a, v in zip(batch.actions, valid)])
+    columns = np.flatnonzero(valid.any(axis=0))
+    # valid steps are stored time-major; regroup them into each game's episode
+    game = np.concatenate([np.flatnonzero(v) for v in valid])
+    g1, g2 = np.zeros_like(W1), np.zeros_like(W2)
+    for n in columns:
+        rows = np.flatnonzero(game == n)
+        epx = frames[rows]
+        eph = np.maximum(epx @ W1.T, 0.0)
+        p = 1.0 / (1.0 + np.exp(-(eph @ W2)))
+        y = actions[rows]  # "fake label": 1 for UP
+        epr = rewards[valid[:, n], n]
+        g = karpathy_discount_rewards(epr, 0.99)
+        g = (g - g.mean()) / (g.std() + 1e-8)
+        epdlogp = (y - p) * g
+        g2 += eph.T @ epdlogp
+        dh = np.outer(epdlogp, W2)
+        dh[eph <= 0] = 0.0
+        g1 += dh.T @ epx
+    new = []
+    for w, g, c in ((W1, g1, cache[0]), (W2, g2, cache[1])):
+        c = decay * c + (1 - decay) * g ** 2
+        new.append((w + lr * g / (np.sqrt(c) + 1e-5), c))
+    return new[0][0], new[1][0], (new[0][1], new[1][1])
+
+
+def test_one_update_equals_karpathys_script_on_the_same_episodes():
+    env = envs.make_vec("PongDiff-v0", 3, seed=4, points_to_win=1)
+    cfg = pong_pg.Config(num_envs=3, hidden=6)
+    learner = pong_pg.Learner(env, cfg, np.random.default_rng(4))
+    D, H = 6400, 6
+    W1 = learner.theta[: D * H].reshape(D, H).T.copy()
+    W2 = learner.theta[D * H:].copy()
+    cache = (np.zeros_like(W1), np.zeros_like(W2))
+    for _ in range(2):
+        batch = learner.collect()
+        W1, W2, cache = karpathy_update(W1, W2, batch, cache)
+        learner.collect = lambda batch=batch: batch
+        learner.step()
+        del learner.collect
+        np.testing.assert_allclose(learner.theta[: D * H].reshape(D, H).T, W1, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(learner.theta[D * H:], W2, rtol=1e-9, atol=1e-12)
+    assert len(batch.episode_returns) == 3 and learner.stats.episodes == 6
+
+
+def test_batch_holds_exactly_one_episode_per_game_and_the_running_reward_is_karpathys():
+    env = envs.make_vec("PongDiff-v0", 4, seed=0, points_to_win=2)
+    learner = pong_pg.Learner(env, pong_pg.Config(num_envs=4, hidden=4), np.random.default_rng(0))
+    batches, collect = [], learner.collect
+    learner.collect = lambda: batches.append(collect()) or batches[-1]
+    rows = [learner.step() for _ in range(3)]
+    running = None
+    for batch in batches:
+        rewards, terminated, truncated, valid = batch.arrays()
+        done = (terminated | truncated) & valid
+        assert done.sum(axis=0).tolist() == [1, 1, 1, 1]  # one episode per game...
+        last = valid.shape[0] - 1 - np.argmax(valid[::-1], axis=0)
+        assert done[last, np.arange(4)].all()  # ...ending at its last valid step
+        np.testing.assert_array_equal(np.sort(batch.episode_returns), np.sort((rewards * valid).sum(axis=0)))
+        for ret in batch.episode_returns:  # pg-pong: R = first return, then R <- 0.99 R + 0.01 r
+            running = ret if running is None else 0.99 * running + 0.01 * ret
+    assert rows[-1]["running_reward"] == pytest.approx(running, abs=1e-12)
+    assert rows[-1]["episodes"] == 12 and rows[-1]["env_steps"] == sum(b.env_steps for b in batches)
+
+
+def test_act_plays_only_up_or_down():
+    env = envs.make_vec("PongDiff-v0", 5, seed=0)
+    learner = pong_pg.Learner(env, pong_pg.Config(num_envs=5, hidden=4), np.random.default_rng(0))
+    obs = difference_frames(np.random.default_rng(1), 64, 6400, 0.005).astype(np.float32)
+    for greedy in (True, False):
+        assert set(np.unique(learner.act(obs, greedy)).tolist()) <= {pong_pg.UP, pong_pg.DOWN}
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("lr", 0.0, "lr=0.0"), ("num_envs", 0, "num_envs=0"), ("gamma", 1.5, "gamma=1.5"),
+    ("decay", 1.0, r"decay=1.0; accepted: a number in \[0, 1\)"), ("standardize", "both", "standardize='both'"),
+    ("hidden", -3, "hidden=-3"), ("rms_eps", 0.0, "rms_eps"), ("running_decay", 1.0, "running_decay"),
+])
+def test_config_validation_names_the_field(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        pong_pg.Config(**{field: value}).validate()
+
+
+def test_learner_refuses_the_state_vector():
+    env = envs.make_vec("Pong-v0", 2, seed=0, obs_type="state")
+    with pytest.raises(ValueError, match="PongDiff-v0"):
+        pong_pg.Learner(env, pong_pg.Config(num_envs=2), np.random.default_rng(0))
