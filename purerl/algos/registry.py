@@ -15,6 +15,9 @@ ALGORITHMS = {
     "a2c": "purerl.algos.a2c",
     "reinforce": "purerl.algos.reinforce",
     "a3c": "purerl.algos.a3c",
+    "ppo": "purerl.algos.ppo",
+    "trpo": "purerl.algos.trpo",
+    "npg": "purerl.algos.npg",
 }
 
 
