@@ -22,10 +22,11 @@ inlined) at N = 65536: the machine's limit for this physics.
 import functools
 import importlib.util
 import math
+import time
 
 import numpy as np
 
-from purerl.bench import format_seconds, format_timing, markdown_table, time_call
+from purerl.bench import Timing, format_seconds, format_timing, markdown_table, time_call
 
 BATCHES = (1, 64, 1024, 65536)
 GYM_VECTOR_BATCHES = (64, 1024)
@@ -42,6 +43,9 @@ def add_arguments(parser):
     parser.add_argument("--batches", type=int, nargs="*", default=list(BATCHES),
                         help=f"batch sizes (default {' '.join(map(str, BATCHES))})")
     parser.add_argument("--no-gymnasium", action="store_true", help="skip Gymnasium even if it is importable")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, which a busy shared "
+                             "machine inflates much less (serial kernels only: parallel rows are skipped)")
 
 
 def main(args):
@@ -53,7 +57,7 @@ def main(args):
     gym = None
     if not args.no_gymnasium and importlib.util.find_spec("gymnasium") is not None:
         import gymnasium as gym
-    timing = dict(repeat=args.repeat, min_seconds=args.min_seconds)
+    timing = dict(repeat=args.repeat, min_seconds=args.min_seconds, clock=args.clock)
     rows, shell_rows = [], []
     for name in args.names or registry.names():
         for kwargs in registry.VARIANTS.get(name, ({},)):
@@ -64,7 +68,8 @@ def main(args):
     versions = f"numpy {np.__version__}, numba {numba.__version__}, {numba.get_num_threads()} numba threads"
     if gym is not None:
         versions += f", gymnasium {gym.__version__}"
-    print(f"\nEnv-steps per second, median (min-max) over {args.repeat} repeats; {versions}.\n")
+    clock = "wall-clock" if args.clock == "wall" else "process CPU time"
+    print(f"\nEnv-steps per second ({clock}), median (min-max) over {args.repeat} repeats; {versions}.\n")
     print(markdown_table(["simulator", "loop", "N", "purerl M steps/s", "ns / step",
                           "Gymnasium M steps/s", "purerl / Gymnasium"], rows))
     print("\nSingle-env step split: the kernel call alone and the Python shell around it.\n")
@@ -76,6 +81,29 @@ def main(args):
 
 
 # ----- the timed loops -------------------------------------------------------------
+
+
+def _time(fn, timing):
+    """A Timing of fn() by the chosen clock: purerl.bench.time_call for wall-clock
+    time, the same autorange-and-repeat scheme on time.process_time for CPU time."""
+    if timing["clock"] == "wall":
+        return time_call(fn, repeat=timing["repeat"], min_seconds=timing["min_seconds"])
+    fn()
+    number = 1
+    while True:
+        t0 = time.process_time()
+        for _ in range(number):
+            fn()
+        if time.process_time() - t0 >= timing["min_seconds"]:
+            break
+        number *= 2
+    per_call = []
+    for _ in range(timing["repeat"]):
+        t0 = time.process_time()
+        for _ in range(number):
+            fn()
+        per_call.append((time.process_time() - t0) / number)
+    return Timing(float(np.median(per_call)), min(per_call), max(per_call), timing["repeat"], number)
 
 
 def _sample_actions(space, shape, rng):
@@ -128,11 +156,11 @@ def _simulator_rows(registry, gym, name, kwargs, label, batches, timing):
     rng = np.random.default_rng(0)
     env = registry.make(name, **kwargs)
     actions = _single_actions(env.action_space, rng)
-    t = time_call(_single_loop(env, actions), **timing)
+    t = _time(_single_loop(env, actions), timing)
     cell, ns, ours = _rate(t, SINGLE_CHUNK)
     row = [label, "single (Python loop)", 1, cell, ns, "", ""]
     if gym is not None and name in ("CartPole-v1", "Pendulum-v1") and not kwargs:
-        theirs = _rate(time_call(_single_loop(gym.make(name), actions), **timing), SINGLE_CHUNK)[2]
+        theirs = _rate(_time(_single_loop(gym.make(name), actions), timing), SINGLE_CHUNK)[2]
         row[5:] = [f"{theirs:.3g}", f"{ours / theirs:.2f}"]
     rows = [row]
     for n in batches:
@@ -140,24 +168,27 @@ def _simulator_rows(registry, gym, name, kwargs, label, batches, timing):
         if obs_bytes > MAX_OBS_BYTES:
             rows.append([label, f"batched: skipped, buffers need {obs_bytes / 2**30:.1f} GiB", n, "", "", "", ""])
             continue
-        for parallel in _parallel_choices(n):
+        for parallel in _parallel_choices(n, timing):
             venv = registry.make_vec(name, n, parallel=parallel, **kwargs)
             acts = _sample_actions(venv.single_action_space, (ACTION_ROWS, n), rng)
-            cell, ns, ours = _rate(time_call(_vector_loop(venv, acts), **timing), n)
+            cell, ns, ours = _rate(_time(_vector_loop(venv, acts), timing), n)
             loop = "batched (make_vec)" if parallel is None else f"batched, parallel={parallel}"
             row = [label, loop, n, cell, ns, "", ""]
             if gym is not None and name == "CartPole-v1" and n in GYM_VECTOR_BATCHES:
                 gvenv = gym.make_vec(name, num_envs=n, vectorization_mode="vector_entry_point")
-                theirs = _rate(time_call(_vector_loop(gvenv, acts), **timing), n)[2]
+                theirs = _rate(_time(_vector_loop(gvenv, acts), timing), n)[2]
                 row[5:] = [f"{theirs:.3g}", f"{ours / theirs:.2f}"]
             rows.append(row)
     return rows
 
 
-def _parallel_choices(n):
-    """The default kernel choice (None), plus the other one at the two largest standard sizes."""
+def _parallel_choices(n, timing):
+    """The default kernel choice (None), plus the other one at the two largest standard sizes;
+    only the serial kernel when timing CPU time."""
     from envs.shell import PARALLEL_MIN_GAMES
 
+    if timing["clock"] == "cpu":
+        return (False,)
     if n in (1024, 65536):
         return (None, n < PARALLEL_MIN_GAMES)
     return (None,)
@@ -174,8 +205,8 @@ def _shell_row(registry, name, kwargs, label, timing):
         env.step(action)
 
     args, kernel = env._args, env._kernel
-    total = time_call(step, **timing)
-    call = time_call(lambda: kernel(*args), **timing)
+    total = _time(step, timing)
+    call = _time(lambda: kernel(*args), timing)
     return [label, format_timing(total), format_timing(call), format_seconds(total.median - call.median)]
 
 
@@ -187,13 +218,14 @@ def _kernel_rows(timing):
     n = 65536
     rows = []
     threads = numba.get_num_threads()
-    for parallel in (False, True):
+    choices = (False,) if timing["clock"] == "cpu" else (False, True)
+    for parallel in choices:
         venv = registry.make_vec("CartPole-v1", n, parallel=parallel)
         venv.reset(seed=0)
         b = venv._batch
         a = _sample_actions(venv.single_action_space, (n,), np.random.default_rng(2))
         args = (b.state, b.params, b.rng, a, True, b.max_steps, b.elapsed, b.values, b.flags, b.obs)
-        t = time_call(lambda: b.kernel(*args), **timing)
+        t = _time(lambda: b.kernel(*args), timing)
         cell, ns, _ = _rate(t, n)
         rows.append(["purerl CartPole step kernel (autoreset, bookkeeping, obs)", threads if parallel else 1, cell, ns])
     state = cartpole.cartpole_params()  # only to check the bare kernel's constants below
@@ -201,9 +233,9 @@ def _kernel_rows(timing):
     s = np.random.default_rng(3).uniform(-0.05, 0.05, (n, 4))
     rewards, done = np.zeros(n), np.zeros(n, dtype=np.bool_)
     a = (np.random.default_rng(4).random(n) < 0.5).astype(np.int64)
-    for kernel, k_threads in zip(_bare_kernels(), (1, threads)):
+    for kernel, k_threads in list(zip(_bare_kernels(), (1, threads)))[:len(choices)]:
         kernel(s, a, rewards, done)
-        cell, ns, _ = _rate(time_call(lambda: kernel(s, a, rewards, done), **timing), n)
+        cell, ns, _ = _rate(_time(lambda: kernel(s, a, rewards, done), timing), n)
         rows.append(["bare numba cart-pole (physics, reward, done, fixed reset)", k_threads, cell, ns])
     return rows
 
