@@ -169,7 +169,7 @@ def test_cupy_smoke(monkeypatch):
 
 # Budget: the default Config at total_steps below (whole episodes, so the
 # run may overshoot by one batch); see README, "REINFORCE".
-REINFORCE_BUDGET = 300_000
+REINFORCE_BUDGET = 150_000
 
 
 def test_reinforce_with_value_baseline_solves_cartpole_within_budget():
