@@ -1,6 +1,7 @@
 """Time an MLP training step (forward, backward, Adam) against bare numpy and PyTorch."""
 
 import importlib.util
+import time
 
 import numpy as np
 
@@ -23,6 +24,9 @@ def add_arguments(parser):
                         help="minimum duration of one repeat; calls per repeat grow to reach it (default 0.2)")
     parser.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is importable")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, which a busy shared "
+                             "machine inflates much less (run with OPENBLAS_NUM_THREADS=1: it adds up threads)")
 
 
 def main(args):
@@ -57,7 +61,7 @@ def main(args):
     for name, sizes, hidden, output, bias, batch, what in CASES:
         for dtype in dtypes:
             fns = _make_case(sizes, hidden, output, bias, batch, what, np.dtype(dtype), torch)
-            t = _time_interleaved(fns, args.repeat, args.min_seconds)
+            t = _time_interleaved(fns, args.repeat, args.min_seconds, args.clock)
             row = [name, batch, dtype, what, format_timing(t["purerl"]), format_timing(t["bare"]),
                    f"{t['purerl'].median / t['bare'].median:.2f}"]
             if torch is not None:
@@ -65,20 +69,46 @@ def main(args):
             rows.append(row)
             print(f"  done: {name}, batch {batch}, {dtype}, {what}", flush=True)
     versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch is not None else "")
-    print(f"\nSeconds per call, median (min-max) over {args.repeat} repeats; {versions}.\n")
+    clock = "wall-clock" if args.clock == "wall" else "process CPU time"
+    print(f"\nSeconds per call ({clock}), median (min-max) over {args.repeat} repeats; {versions}.\n")
     print(markdown_table(columns, rows))
     return 0
 
 
-def _time_interleaved(fns, repeat, min_seconds):
+def _time_interleaved(fns, repeat, min_seconds, clock="wall"):
     """{name: Timing}, the implementations' repeats taken in turn (A B C A B C ...),
-    so a change in the machine's load hits all of them alike."""
-    numbers = {k: time_call(fn, repeat=1, min_seconds=min_seconds).number for k, fn in fns.items()}
+    so a change in the machine's load hits all of them alike.
+
+    clock "wall" uses purerl.bench.time_call; "cpu" the same autorange-and-repeat
+    scheme on time.process_time, which other jobs on the machine inflate much
+    less (but which adds up all threads: use it with one BLAS thread).
+    """
+    if clock == "wall":
+        numbers = {k: time_call(fn, repeat=1, min_seconds=min_seconds).number for k, fn in fns.items()}
+        per_call = lambda fn, n: time_call(fn, repeat=1, number=n, warmup=0).median  # noqa: E731
+    else:
+        numbers = {k: _autorange_cpu(fn, min_seconds) for k, fn in fns.items()}
+        per_call = _cpu_per_call
     samples = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
-            samples[k].append(time_call(fn, repeat=1, number=numbers[k], warmup=0).median)
+            samples[k].append(per_call(fn, numbers[k]))
     return {k: Timing(float(np.median(v)), min(v), max(v), repeat, numbers[k]) for k, v in samples.items()}
+
+
+def _cpu_per_call(fn, number):
+    t0 = time.process_time()
+    for _ in range(number):
+        fn()
+    return (time.process_time() - t0) / number
+
+
+def _autorange_cpu(fn, min_seconds):
+    fn()  # warm-up
+    number = 1
+    while _cpu_per_call(fn, number) * number < min_seconds:
+        number *= 2
+    return number
 
 
 def _make_case(sizes, hidden, output, bias, batch, what, dtype, torch):
