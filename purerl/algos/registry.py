@@ -12,6 +12,7 @@ ALGORITHMS = {
     "random": "purerl.algos.uniform",
     "reinforce-pong": "purerl.algos.pong_pg",
     "dqn": "purerl.algos.dqn",
+    "ddpg": "purerl.algos.ddpg",
     "a2c": "purerl.algos.a2c",
     "reinforce": "purerl.algos.reinforce",
     "a3c": "purerl.algos.a3c",
