@@ -1,8 +1,8 @@
 """Policy distributions: log-probabilities, scores, entropy, KL and Fisher.
 
-Batch-first heads for network policies (Categorical, Bernoulli, DiagGaussian)
-and the two tabular softmax policies of the policy-gradient chapter
-(TabularSoftmax, LinearSoftmax). Every gradient here is written out by hand
+Batch-first heads for network policies (Categorical, Bernoulli, DiagGaussian).
+The two tabular softmax policies of the policy-gradient chapter live in
+purerl/tabular_policies.py. Every gradient here is written out by hand
 and checked against central finite differences in tests/test_distributions.py.
 
 Array module: each object takes numpy or CuPy from the arrays it is given
@@ -335,10 +335,21 @@ class DiagGaussian:
         return (self.log_std + 0.5 * LOG_2PI_E).sum(axis=1)
 
     def kl(self, other):
-        """KL(self || other), shape (B,)."""
+        """KL(self || other), shape (B,).
+
+            KL = sum_i [ log(s2/s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2 ]
+               = sum_i [ (expm1(d) - d) / 2 + (m1 - m2)^2 / (2 s2^2) ],  d = 2 (log s1 - log s2)
+
+        The second form is the same number written so that each term is >= 0
+        in floating point and keeps its precision when the two are close (the
+        trust-region regime, KL ~ 1e-6), where the first form cancels.
+        """
         _check_other(self, other)
-        ratio = (self.std**2 + (self.mean - other.mean) ** 2) / (2.0 * other.std**2)
-        return (other.log_std - self.log_std + ratio - 0.5).sum(axis=1)
+        xp = self.xp
+        d = 2.0 * (self.log_std - other.log_std)
+        spread = 0.5 * (xp.expm1(d) - d)
+        shift = (self.mean - other.mean) ** 2 / (2.0 * other.std**2)
+        return (spread + shift).sum(axis=1)
 
     def score(self, a):
         """(d log pi(a) / d mu, d log pi(a) / d log_std) = (z / sigma, z^2 - 1), each (B, D)."""
@@ -368,148 +379,3 @@ class DiagGaussian:
         twos = self.xp.full(self.shape, 2.0, dtype=self.std.dtype)
         diag = self.xp.concatenate([1.0 / self.std**2, twos], axis=1)
         return diag[:, :, None] * self.xp.eye(2 * self.shape[1], dtype=diag.dtype)
-
-
-# ----------------------------------------------------------------------------
-# tabular policies of the policy-gradient chapter
-# ----------------------------------------------------------------------------
-
-
-class _SoftmaxPolicy:
-    """Shared code for pi_theta(a|s) = exp(f_theta(s, a)) / sum_a' exp(f_theta(s, a')).
-
-    Subclasses define n_states, n_actions, n_params, logits(theta) -> (S, A)
-    holding f_theta(s, a), and _score_rows(theta, pi, s, a) -> (T, n_params).
-    States s and actions a are integer scalars or arrays of shape (T,).
-    """
-
-    def _theta(self, theta):
-        xp = get_xp(theta)
-        theta = _as_float(type(self).__name__, "theta", theta, xp)
-        _check_shape(type(self).__name__, "theta", theta, (self.n_params,))
-        return theta, xp
-
-    def _index(self, name, x, n, xp):
-        x = _as_index(type(self).__name__, name, x, n, xp)
-        if x.ndim > 1:
-            raise ValueError(
-                f"{type(self).__name__}: {name} must be a scalar or shape (T,), got {x.shape}"
-            )
-        return x
-
-    def _states_actions(self, s, a, xp):
-        s = self._index("s", s, self.n_states, xp)
-        a = self._index("a", a, self.n_actions, xp)
-        if s.shape != a.shape:
-            raise ValueError(
-                f"{type(self).__name__}: s and a must have the same shape, "
-                f"got {s.shape} and {a.shape}"
-            )
-        return s, a
-
-    def log_probs(self, theta):
-        """log pi_theta(a|s) for every state and action, shape (S, A)."""
-        return log_softmax(self.logits(theta), axis=1)
-
-    def probs(self, theta):
-        """pi_theta(a|s) for every state and action, shape (S, A); rows sum to 1."""
-        xp = get_xp(theta)
-        return xp.exp(self.log_probs(theta))
-
-    def log_prob(self, theta, s, a):
-        """log pi_theta(a|s): a scalar for scalar s, a; shape (T,) for arrays (T,)."""
-        theta, xp = self._theta(theta)
-        s, a = self._states_actions(s, a, xp)
-        return self.log_probs(theta)[s, a]
-
-    def sample(self, theta, s, rng):
-        """a ~ pi_theta(.|s): an int for scalar s, an int64 array (T,) for s of shape (T,).
-        Drawn on the host from rng (see the module docstring)."""
-        theta, xp = self._theta(theta)
-        s = self._index("s", s, self.n_states, xp)
-        a = _sample_rows(self.probs(theta)[s.reshape(-1)], rng, xp)
-        return int(a[0]) if s.ndim == 0 else a
-
-    def score(self, theta, s, a):
-        """grad_theta log pi_theta(a|s): (n_params,) for scalar s, a;
-        (T, n_params) for arrays s, a of shape (T,), row t for (s_t, a_t)."""
-        theta, xp = self._theta(theta)
-        s, a = self._states_actions(s, a, xp)
-        rows = self._score_rows(theta, self.probs(theta), s.reshape(-1), a.reshape(-1))
-        return rows[0] if s.ndim == 0 else rows
-
-    def score_table(self, theta):
-        """grad_theta log pi_theta(a|s) for every (s, a): shape (S, A, n_params)."""
-        xp = get_xp(theta)
-        s, a = xp.meshgrid(xp.arange(self.n_states), xp.arange(self.n_actions), indexing="ij")
-        rows = self.score(theta, s.reshape(-1), a.reshape(-1))
-        return rows.reshape(self.n_states, self.n_actions, self.n_params)
-
-
-def _positive_int(owner, name, n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
-class TabularSoftmax(_SoftmaxPolicy):
-    """Tabular softmax policy, one preference theta_{s,a} per state-action pair.
-
-        pi_theta(a|s) = exp(theta_{s,a}) / sum_a' exp(theta_{s,a'})
-        d log pi_theta(a|s) / d theta_{s',b} = 1[s' = s] (1[b = a] - pi_theta(b|s))
-
-    Course notes, "Chapter 4: Policy Gradients", section 4.5 "Policy
-    parameterizations" (the normaliser there sums over a' for the same s).
-    theta is flat, shape (S * A,), row-major: theta_{s,a} = theta[s * A + a].
-    """
-
-    def __init__(self, n_states, n_actions):
-        self.n_states = _positive_int("TabularSoftmax", "n_states", n_states)
-        self.n_actions = _positive_int("TabularSoftmax", "n_actions", n_actions)
-        self.n_params = self.n_states * self.n_actions
-
-    def logits(self, theta):
-        """f_theta(s, a) = theta_{s,a}, shape (S, A)."""
-        theta, _ = self._theta(theta)
-        return theta.reshape(self.n_states, self.n_actions)
-
-    def _score_rows(self, theta, pi, s, a):
-        xp = get_xp(theta)
-        t = xp.arange(s.shape[0])
-        g = xp.zeros((s.shape[0], self.n_states, self.n_actions), dtype=theta.dtype)
-        g[t, s, :] = -pi[s]  # - pi_theta(b|s) in row s only
-        g[t, s, a] += 1.0  # + 1[b = a]
-        return g.reshape(s.shape[0], self.n_params)
-
-
-class LinearSoftmax(_SoftmaxPolicy):
-    """Linear-in-features softmax policy over a feature table phi(s, a) in R^d.
-
-        pi_theta(a|s) = exp(theta . phi(s, a)) / sum_a' exp(theta . phi(s, a'))
-        grad_theta log pi_theta(a|s) = phi(s, a) - sum_a' pi_theta(a'|s) phi(s, a')
-                                     = phi(s, a) - E_{a' ~ pi_theta(.|s)} phi(s, a')
-
-    Course notes, "Chapter 4: Policy Gradients", section 4.5.1 "Linear in
-    features". features has shape (S, A, d); theta has shape (d,).
-    TabularSoftmax is the special case phi(s, a) = one-hot of (s, a).
-    """
-
-    def __init__(self, features):
-        xp = get_xp(features)
-        self.features = _as_float("LinearSoftmax", "features", features, xp)
-        if self.features.ndim != 3 or min(self.features.shape) < 1:
-            raise ValueError(
-                "LinearSoftmax: features must have shape (S, A, d) with S, A, d >= 1, "
-                f"got {tuple(self.features.shape)}"
-            )
-        self.n_states, self.n_actions, self.n_params = (int(n) for n in self.features.shape)
-
-    def logits(self, theta):
-        """f_theta(s, a) = theta . phi(s, a), shape (S, A)."""
-        theta, _ = self._theta(theta)
-        return self.features @ theta
-
-    def _score_rows(self, theta, pi, s, a):
-        phi_s = self.features[s]  # (T, A, d)
-        expected_phi = (pi[s][:, :, None] * phi_s).sum(axis=1)  # E_{a'~pi(.|s_t)} phi(s_t, a')
-        return self.features[s, a] - expected_phi

@@ -223,7 +223,7 @@ def reward_to_go_variance_report(n_mdps=200, seed=0, n_states=3, n_actions=3, ho
     gamma^t G_t] exactly and returns counts and the spread of their ratio.
     """
     from purerl import estimators
-    from purerl.distributions import TabularSoftmax
+    from purerl.tabular_policies import TabularSoftmax
 
     def full(batch):
         R = estimators.total_return(batch.rewards, batch.terminated, gamma=batch.gamma)

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from purerl import estimators as E
-from purerl.distributions import LinearSoftmax, TabularSoftmax
+from purerl.tabular_policies import LinearSoftmax, TabularSoftmax
 from purerl.exact import TabularMDP, random_mdp
 
 

@@ -8,7 +8,7 @@ from exact_cases import problems
 from hypothesis import given, settings
 
 from purerl import exact
-from purerl.distributions import LinearSoftmax, TabularSoftmax
+from purerl.tabular_policies import LinearSoftmax, TabularSoftmax
 
 
 def small_mdp(**changes):

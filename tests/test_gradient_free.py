@@ -9,7 +9,7 @@ import pytest
 
 from purerl import exact
 from purerl import gradient_free as gf
-from purerl.distributions import TabularSoftmax
+from purerl.tabular_policies import TabularSoftmax
 
 rng = np.random.default_rng(11)
 MDP = exact.random_mdp(rng, n_states=2, n_actions=2, horizon=3, gamma=0.9, integer_rewards=False)

@@ -14,7 +14,7 @@ from exact_cases import full_return, reward_to_go
 
 from purerl import estimators as E
 from purerl import exact
-from purerl.distributions import TabularSoftmax
+from purerl.tabular_policies import TabularSoftmax
 
 ALPHA = 0.01
 N = 100_000

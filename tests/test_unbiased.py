@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from purerl import baselines as B
 from purerl import estimators as E
 from purerl import exact
-from purerl.distributions import TabularSoftmax
+from purerl.tabular_policies import TabularSoftmax
 
 TOL = 1e-9
 
