@@ -17,12 +17,17 @@ iteration (`Learner.step`) of the algorithm box:
        every target_update_interval gradient steps: w' <- tau w + (1 - tau) w';
     3. log: losses, epsilon, episode returns.
 
-Defaults are the rl-baselines3-zoo settings for CartPole-v1 DQN (lr 2.3e-3,
-batch 64, 256-256 network, buffer 100k, learning_starts 1000, gamma 0.99,
-train_freq 256, gradient_steps 128, exploration_fraction 0.16, final epsilon
-0.04; the zoo's target_update_interval of 10 env steps, shorter than
-train_freq, amounts to one hard copy per iteration, i.e. every 128 gradient
-steps here), with Stable-Baselines3's Huber loss and max_grad_norm 10.
+Defaults start from the rl-baselines3-zoo settings for CartPole-v1 DQN
+(lr 2.3e-3, buffer 100k, learning_starts 1000, gamma 0.99, exploration_fraction
+0.16 of 50k steps, final epsilon 0.04; Stable-Baselines3's Huber loss and
+max_grad_norm 10) and keep its replay ratio of 32 sampled transitions per env
+step, but spend it in fewer, larger minibatches on a smaller network, which
+solves CartPole faster in wall-clock at the same sample cost (README, "DQN
+defaults"): a 64-64 network (zoo: 256-256), 4 games, 128 env steps then 32
+minibatches of 128 per iteration (zoo: 256 steps, 128 of 64), and a hard
+target copy every 32 gradient steps, i.e. once per iteration (the zoo's
+target_update_interval of 10 env steps, shorter than its train_freq, also
+amounts to one copy per iteration).
 """
 
 from dataclasses import dataclass
@@ -46,17 +51,17 @@ QUICK_CONFIG = {"total_steps": 600, "learning_starts": 200, "train_freq": 64, "g
 @dataclass(frozen=True)
 class Config:
     total_steps: int = config_field(50_000, "env steps of the run; sets the length of the epsilon and beta schedules")
-    num_envs: int = config_field(1, "games played in parallel; each env step adds num_envs transitions")
-    hidden_sizes: tuple[int, ...] = config_field((256, 256), "widths of the ReLU hidden layers of Q_w")
+    num_envs: int = config_field(4, "games played in parallel; each env step adds num_envs transitions")
+    hidden_sizes: tuple[int, ...] = config_field((64, 64), "widths of the ReLU hidden layers of Q_w")
     dtype: Literal["float32", "float64"] = config_field("float32", "floating type of w and the network's arithmetic")
     lr: float = config_field(2.3e-3, "Adam step size alpha")
     buffer_size: int = config_field(100_000, "replay capacity in transitions (oldest dropped first)")
     learning_starts: int = config_field(1000, "env steps of uniformly random actions before the first update")
-    batch_size: int = config_field(64, "transitions per minibatch (B)")
+    batch_size: int = config_field(128, "transitions per minibatch (B)")
     gamma: float = config_field(0.99, "discount gamma in y = r + gamma max_a' Q_w'(s', a')")
-    train_freq: int = config_field(256, "env steps collected per iteration (between update phases)")
-    gradient_steps: int = config_field(128, "minibatch gradient steps per iteration")
-    target_update_interval: int = config_field(128, "gradient steps between target updates w' <- tau w + (1 - tau) w'")
+    train_freq: int = config_field(128, "env steps collected per iteration (between update phases)")
+    gradient_steps: int = config_field(32, "minibatch gradient steps per iteration")
+    target_update_interval: int = config_field(32, "gradient steps between target updates w' <- tau w + (1 - tau) w'")
     tau: float = config_field(1.0, "target update rate tau (1 = hard copy, < 1 = Polyak averaging)")
     exploration_fraction: float = config_field(0.16, "fraction of total_steps over which epsilon falls linearly")
     exploration_initial_eps: float = config_field(1.0, "epsilon at step 0")
