@@ -93,7 +93,7 @@ class Env:
 
     def _info(self):
         info = self._batch.info()
-        return {key: value[0].item() for key, value in info.items()}
+        return {key: value.item(0) for key, value in info.items()}
 
     def render(self):
         """Game state as text (CartPole, Pendulum) or an RGB uint8 array (see the simulator)."""
