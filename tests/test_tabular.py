@@ -80,6 +80,13 @@ def test_q_learning_converges_to_q_star(seed, horizon, omega):
     assert rel_err(Q, tb.value_iteration(mdp)) < TOL
 
 
+def test_q_learning_with_boltzmann_exploration_converges_to_q_star():
+    mdp = mdp_for(0, None)
+    Q, _ = tb.td_learn(mdp, np.random.default_rng(9), steps=STEPS, behavior=lambda Q: boltzmann_probs(Q, 1.0),
+                       target="max", omega=0.65)
+    assert rel_err(Q, tb.value_iteration(mdp)) < TOL
+
+
 @pytest.mark.parametrize("kwargs", [
     {},                                   # one-step SARSA
     {"n": 3},                             # n-step SARSA
