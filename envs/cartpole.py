@@ -164,7 +164,8 @@ def render_text(state, params, i):
     x, theta = state[0][i, X], state[0][i, THETA]
     width, limit = 41, params[X_THRESHOLD]
     col = int(round((min(max(x, -limit), limit) + limit) / (2 * limit) * (width - 1)))
-    lean = "/" if theta < -0.02 else "\\" if theta > 0.02 else "|"
+    # theta > 0 leans the pole's top toward +x (Gymnasium's convention): "/".
+    lean = "/" if theta > 0.02 else "\\" if theta < -0.02 else "|"
     track = ["-"] * width
     track[col] = lean
     return f"[{''.join(track)}] x={x:+.3f} m theta={math.degrees(theta):+.2f} deg"

@@ -20,12 +20,23 @@ from typing import Any, Callable
 import numpy as np
 from numba import njit
 
+
+def _numba_knows_option(name):
+    try:
+        from numba.core.cpu import CPUTargetOptions
+    except ImportError:  # numba moved its internals: assume the option is gone too
+        return False
+    return hasattr(CPUTargetOptions, name)
+
+
 # numba options for batch kernels. _nrt=False compiles without numba's
 # reference counting: kernels only index arrays they are given (no
 # allocation), and without it every per-game helper call that takes arrays
 # costs two atomic operations per array per game, which measured 3x slower on
 # cart-pole (README, "bench envs").
-KERNEL = {"cache": True, "_nrt": False}
+# `_nrt` is a private numba option; where a numba version no longer knows it,
+# kernels compile with reference counting (slower, same results).
+KERNEL = {"cache": True, **({"_nrt": False} if _numba_knows_option("_nrt") else {})}
 # numba options for per-game functions called inside kernels: inlined into the
 # kernel at numba's IR level, so they compile with the kernel's options.
 INLINE = {"cache": True, "inline": "always"}

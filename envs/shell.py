@@ -80,7 +80,7 @@ class GameBatch:
         elif not self.seeded:
             self.seed(pcg64.entropy_seed())
         params = self.params
-        if options is not None:
+        if options:  # None and {} both mean "no options", as in Gymnasium
             if self.sim.reset_params is None:
                 raise ValueError(f"{self.sim.spec.id} accepts no reset options, got {options!r}")
             params = self.sim.reset_params(self.params, dict(options))

@@ -195,3 +195,20 @@ def test_spec_spaces_and_render():
     short.reset(seed=0)
     flags = [short.step(t % 2)[3] for t in range(3)]
     assert flags == [False, False, True]
+
+
+def test_empty_reset_options_mean_no_options_as_in_gymnasium():
+    a, b = envs.make("CartPole-v1"), envs.make("CartPole-v1")
+    np.testing.assert_array_equal(a.reset(seed=4, options={})[0], b.reset(seed=4)[0])
+    pong = envs.make("Pong-v0", obs_type="state")  # a game without reset options
+    pong.reset(seed=0, options={})
+    with pytest.raises(ValueError, match="accepts no reset options"):
+        pong.reset(options={"x": 1})
+
+
+@pytest.mark.parametrize("theta, glyph", [(0.1, "/"), (-0.1, "\\"), (0.0, "|")])
+def test_text_render_leans_the_pole_the_way_theta_points(theta, glyph):
+    # theta > 0 means the pole's top is toward +x (right), drawn as "/".
+    state = (np.array([[0.0, 0.0, theta, 0.0]]),)
+    line = cartpole.render_text(state, cartpole.cartpole_params(), 0)
+    assert glyph in line and line.count("|") == (1 if glyph == "|" else 0)
