@@ -182,7 +182,10 @@ def simulator(continuous=False, max_episode_steps=500, **physics):
     action_space = Box(-1.0, 1.0, (1,), np.float32) if continuous else Discrete(2)
     name = "CartPoleContinuous-v1" if continuous else "CartPole-v1"
     return Simulator(
-        spec=EnvSpec(name, int(max_episode_steps), dict(physics)),
+        # Gymnasium registers CartPole-v1 with reward_threshold 475 for its
+        # 500-step limit; with other limits or physics no threshold is claimed.
+        spec=EnvSpec(name, int(max_episode_steps), dict(physics),
+                     475.0 if (max_episode_steps == 500 and not physics) else None),
         observation_space=Box(-high, high, dtype=np.float32),
         action_space=action_space,
         params=params,

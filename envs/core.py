@@ -45,11 +45,13 @@ INLINE = {"cache": True, "inline": "always"}
 @dataclass(frozen=True)
 class EnvSpec:
     """Gymnasium's `env.spec`, reduced to what purerl uses: the name, the
-    time limit and the keyword arguments the environment was made with."""
+    time limit, the keyword arguments the environment was made with, and the
+    return at which the task counts as solved (None where there is none)."""
 
     id: str
     max_episode_steps: int
     kwargs: dict = field(default_factory=dict)
+    reward_threshold: float | None = None
 
 
 @dataclass(frozen=True, eq=False)

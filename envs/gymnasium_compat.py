@@ -110,9 +110,9 @@ class GymnasiumEnv(gymnasium.Env):
         self._env.close()
 
 
-def _time_limit_of(name):
+def _spec_of(name):
     try:
-        return envs.make(name).spec.max_episode_steps
+        return envs.make(name).spec
     except Exception:  # noqa: BLE001 - a broken game must not break the others' registration;
         return None    # gymnasium.make("purerl/NAME") will raise its error
 
@@ -126,8 +126,10 @@ def register():
     for name in envs.names():
         gym_id = f"{NAMESPACE}/{name}"
         if gym_id not in gymnasium.registry:
+            spec = _spec_of(name)
             gymnasium.register(id=gym_id, entry_point=f"{__name__}:GymnasiumEnv", kwargs={"name": name},
-                               max_episode_steps=_time_limit_of(name))
+                               max_episode_steps=getattr(spec, "max_episode_steps", None),
+                               reward_threshold=getattr(spec, "reward_threshold", None))
 
 
 register()

@@ -207,14 +207,9 @@ def prune_checkpoints(run_dir, keep):
         os.unlink(path)
 
 
-# Used when an env's spec carries no reward_threshold: Gymnasium registers
-# CartPole-v1 with reward_threshold=475.0; the continuous variant has the same
-# reward (+1 per step, 500 steps at most).
-REWARD_THRESHOLDS = {"CartPole-v1": 475.0, "CartPoleContinuous-v1": 475.0}
-
-
 def reward_threshold(env_name, env_kwargs=None):
-    """The return at which `env_name` counts as solved, if known (None otherwise)."""
+    """The return at which `env_name` counts as solved (its spec's
+    reward_threshold), or None where it has none or cannot be made."""
     if env_name.startswith(GYM_PREFIX):
         try:
             import gymnasium
@@ -226,7 +221,4 @@ def reward_threshold(env_name, env_kwargs=None):
         env = envs.make(env_name, **dict(env_kwargs or {}))
     except Exception:  # noqa: BLE001
         return None
-    spec_value = getattr(getattr(env, "spec", None), "reward_threshold", None)
-    if spec_value is None and not env_kwargs:  # the table is for the default physics only
-        return REWARD_THRESHOLDS.get(env_name)
-    return spec_value
+    return env.spec.reward_threshold

@@ -183,6 +183,8 @@ def test_derived_constants_follow_the_primitives():
 def test_spec_spaces_and_render():
     env = envs.make("CartPole-v1")
     assert (env.spec.id, env.spec.max_episode_steps) == ("CartPole-v1", 500)
+    assert env.spec.reward_threshold == 475.0  # Gymnasium's registration
+    assert envs.make("CartPole-v1", max_episode_steps=100).spec.reward_threshold is None
     assert env.action_space.n == 2
     assert env.observation_space.shape == (4,) and env.observation_space.dtype == np.float32
     np.testing.assert_allclose(env.observation_space.high, [4.8, np.inf, 0.41887903, np.inf], rtol=1e-7)
