@@ -159,54 +159,58 @@ class Learner:
                 "clip_eps": clip_eps}
 
     def update(self, batch, clip_eps, theta_old):
-        """Step 3: the minibatch epochs; returns the metrics of the last minibatch and the epochs run."""
+        """Step 3: the minibatch epochs; returns the last minibatch's metrics and the epochs run."""
         cfg = self.cfg
         size = batch["advantages"].shape[0]
         xp = get_xp(self.params)
-        epochs_done, m = 0, {}
-        for _ in range(cfg.epochs):
-            order = self.rng.permutation(size)
+        epochs_done, metrics = 0, {}
+        for epoch in range(cfg.epochs):
+            shuffled = batch
+            if cfg.minibatch_size < size:  # one gather per array and epoch; minibatches are then views
+                order = to_device(self.rng.permutation(size), xp)
+                shuffled = {k: v[order] for k, v in batch.items()}
             stop = False
             for start in range(0, size, cfg.minibatch_size):
-                idx = to_device(order[start:start + cfg.minibatch_size], xp)
-                mb = {k: v[idx] for k, v in batch.items()}
-                m = self.minibatch_loss_gradient(mb, clip_eps, theta_old)
-                if cfg.target_kl is not None and m["approx_kl"] > 1.5 * cfg.target_kl:
-                    stop = True
+                mb = {k: v[start:start + cfg.minibatch_size] for k, v in shuffled.items()}
+                last = epoch == cfg.epochs - 1 and start + cfg.minibatch_size >= size
+                metrics = self.minibatch_loss_gradient(mb, clip_eps, theta_old, metrics=last)
+                if cfg.target_kl is not None and metrics["approx_kl"] > 1.5 * cfg.target_kl:
+                    stop = True  # Stable-Baselines3's rule: this minibatch's step is not taken
                     break
-                grad, m["grad_norm"] = self.grad, float(xp.sqrt(xp.vdot(self.grad, self.grad)))
+                grad = self.grad
                 if cfg.max_grad_norm is not None:
-                    grad, _ = clip_grad_norm(self.grad, cfg.max_grad_norm)
+                    grad, metrics["grad_norm"] = clip_grad_norm(grad, cfg.max_grad_norm)
                 self.opt.step(self.params, grad)
             if stop:
                 break
             epochs_done += 1
-        return {**m, "epochs": epochs_done}
+        return {**metrics, "epochs": epochs_done}
 
-    def minibatch_loss_gradient(self, mb, clip_eps, theta_old):
+    def minibatch_loss_gradient(self, mb, clip_eps, theta_old, metrics=True):
         """The loss of one minibatch and its gradient, written into self.grad = d loss / d (theta, phi).
 
-        loss = -L_pi - c_H mean H + c_V L_V (module docstring, step 3).
+        loss = -L_pi - c_H mean H + c_V L_V (module docstring, step 3). Returns
+        the metrics (approx_kl always, the rest when `metrics`; they cost time).
         """
         cfg = self.cfg
         n = self.policy.n_params
         adv = standardize(mb["advantages"]) if cfg.normalize_advantages else mb["advantages"]
         dist, cache = self.policy.distribution(self.theta, mb["obs"])
         log_probs = dist.log_prob(mb["actions"])
-        old_dist, g_kl = None, None
+        old_dist, g_kl, clip_fraction = None, None, float("nan")
         if cfg.loss == "clip":
             objective, g_log_probs, clip_fraction = clip_objective(log_probs, mb["log_probs"], adv, clip_eps)
         else:
             old_dist, _ = self.policy.distribution(theta_old, mb["obs"])
             objective, g_log_probs, g_kl = kl_penalty_objective(log_probs, mb["log_probs"], adv,
                                                                 old_dist.kl(dist), self.beta)
-            clip_fraction = float("nan")
         g_entropy = None
         if cfg.ent_coef > 0:
             g_entropy = get_xp(adv).full(adv.shape, cfg.ent_coef / adv.shape[0], dtype=adv.dtype)
         g_eta = eta_gradient(dist, mb["actions"], g_log_probs, g_entropy, old_dist, g_kl)
-        self.grad[:n] = self.policy.backward(self.theta, cache, g_eta)
-        self.grad[:n] *= -1.0  # ascent on the objective is descent on the loss
+        g_theta = self.grad[:n]
+        g_theta[...] = self.policy.backward(self.theta, cache, g_eta)
+        g_theta *= -1.0  # ascent on the objective is descent on the loss
         values, vcache = self.value_fn.forward(self.phi, mb["obs"])
         if cfg.vf_clip is None:
             value_loss, g_values = mse(values, mb["returns"])
@@ -214,9 +218,11 @@ class Learner:
             value_loss, g_values = clipped_value_loss(values, mb["values"], mb["returns"], cfg.vf_clip)
         g_values *= cfg.vf_coef
         self.grad[n:] = self.value_fn.backward(self.phi, vcache, g_values)
-        return {"policy_objective": objective, "value_loss": float(value_loss),
-                "entropy": float(dist.entropy().mean()), "approx_kl": approx_kl(log_probs, mb["log_probs"]),
-                "clip_fraction": clip_fraction}
+        out = {"approx_kl": approx_kl(log_probs, mb["log_probs"])} if cfg.target_kl is not None or metrics else {}
+        if metrics:
+            out.update(policy_objective=objective, value_loss=float(value_loss),
+                       entropy=float(dist.entropy().mean()), clip_fraction=clip_fraction)
+        return out
 
     def state_dict(self):
         return {
