@@ -102,7 +102,11 @@ def main(args):
     """Print the table. Each seed trains until its greedy 20-episode mean (fresh
     games, seeds 1000 + seed ...) reaches 475, evaluated every --eval-every env
     steps; seconds count training only. SB3 runs once, single-threaded torch,
-    for the zoo's fixed 50k steps (the issue's reference: 57 s, greedy 500)."""
+    for the zoo's fixed 50k steps (the issue's reference: 57 s, greedy 500).
+    numpy's BLAS uses its own thread count: start Python with
+    OPENBLAS_NUM_THREADS=1 to compare one thread with one thread (on a busy
+    machine BLAS threads spinning on small matrices can cost several times
+    the work itself)."""
     rows = offpolicy_rows(args)
     print(f"\nSolved: greedy 20-episode mean >= {SOLVED:.0f}; budget {args.max_steps} env steps; numpy {np.__version__}.\n")
     print(markdown_table(COLUMNS, rows))
