@@ -26,19 +26,20 @@ def test_algorithm_without_bench_runs_with_its_defaults():
 
 
 def test_summary_counts_solved_seeds_and_takes_medians():
-    runs = [(1000, 2.0, 5000, 10.0), (None, None, 5000, 5.0), (3000, 4.0, 5000, 10.0)]
+    runs = [(1000, 2.0, 1.0, 5000, 10.0), (None, None, None, 5000, 5.0), (3000, 4.0, 2.0, 5000, 10.0)]
     row, seconds = learn.summarize("x", runs, 5000)
-    assert row[1] == "2/3" and row[2] == "2,000" and row[3] == "3.00" and seconds == 3.0
-    assert row[4] == "500"  # median of 500, 1000, 500 env steps/s
-    row, seconds = learn.summarize("y", [(None, None, 10, 1.0)], 10)
-    assert row[1] == "0/1" and row[2] == "-" and math.isnan(seconds)
+    assert row[1] == "2/3" and row[2] == "2,000" and row[3] == "3.00" and row[4] == "1.50"
+    assert seconds == (3.0, 1.5)
+    assert row[5] == "500"  # median of 500, 1000, 500 env steps/s
+    row, seconds = learn.summarize("y", [(None, None, None, 10, 1.0)], 10)
+    assert row[1] == "0/1" and row[2] == "-" and all(math.isnan(s) for s in seconds)
 
 
 def test_a_short_run_reports_its_numbers():
     module, overrides, _ = learn.bench_spec("ppo")
-    solved_steps, solved_s, steps, seconds = learn.run_purerl(module, {**overrides, **module.QUICK_CONFIG},
-                                                              1024, seed=0)
-    assert solved_steps is None and solved_s is None  # far too short to balance a pole
+    solved_steps, solved_s, solved_cpu, steps, seconds = learn.run_purerl(
+        module, {**overrides, **module.QUICK_CONFIG}, 1024, seed=0)
+    assert solved_steps is None and solved_s is None and solved_cpu is None  # far too short to balance a pole
     assert steps == 1024 and seconds > 0
 
 

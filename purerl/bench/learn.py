@@ -6,9 +6,10 @@ end of its step budget (construction and numba compilation excluded: one
 short warm-up run per algorithm comes first). A run is *solved* when the mean
 return of its last 100 finished training episodes (fewer at the start:
 EpisodeStats' window) first reaches 475, the solved threshold of CartPole-v1;
-the table reports the fraction of seeds solved, the median env steps and
-median wall-clock seconds at that moment over the solved seeds, and env
-steps per second over the whole run.
+the table reports the fraction of seeds solved, the median env steps,
+wall-clock seconds and CPU seconds of the process (time.process_time, which
+a busy machine inflates much less than wall-clock) at that moment over the
+solved seeds, and env steps per wall-clock second over the whole run.
 
 The benchmark convention: an algorithm module `purerl/algos/NAME.py` takes
 part when it defines
@@ -50,8 +51,8 @@ SB3_ZOO = {
                        "exploration_final_eps": 0.04, "policy_kwargs": {"net_arch": [256, 256]}}},
 }
 
-COLUMNS = ("algorithm", "seeds solved", "median steps to 475", "median s to 475", "env steps/s",
-           "budget", "SB3 / purerl")
+COLUMNS = ("algorithm", "seeds solved", "median steps to 475", "median wall s to 475",
+           "median CPU s to 475", "env steps/s", "budget", "SB3 / purerl (wall, CPU)")
 
 
 def add_arguments(parser):
@@ -82,21 +83,21 @@ def default_algorithms():
 
 
 def run_purerl(module, overrides, steps, seed, stop_at_solve=False):
-    """One timed run: (env steps at solve or None, seconds at solve or None, env steps, seconds)."""
+    """One timed run: (env steps, wall s, CPU s at solve, or None each; env steps, wall s of the run)."""
     import envs
 
     cfg = module.Config(**{**overrides, "total_steps": steps})
     learner = module.Learner(envs.make_vec(ENV, getattr(cfg, "num_envs", 1), seed=seed), cfg,
                              np.random.default_rng(seed))
-    solved_steps = solved_s = None
-    t0 = time.perf_counter()
+    solved = (None, None, None)
+    t0, c0 = time.perf_counter(), time.process_time()
     while learner.env_steps < steps:
         row = learner.step()
-        if solved_steps is None and row["mean_return"] >= THRESHOLD:
-            solved_steps, solved_s = learner.env_steps, time.perf_counter() - t0
+        if solved[0] is None and row["mean_return"] >= THRESHOLD:
+            solved = (learner.env_steps, time.perf_counter() - t0, time.process_time() - c0)
             if stop_at_solve:
                 break
-    return solved_steps, solved_s, learner.env_steps, time.perf_counter() - t0
+    return (*solved, learner.env_steps, time.perf_counter() - t0)
 
 
 def _zoo_value(value):
@@ -123,35 +124,41 @@ def run_sb3(algo, seed, steps=None, stop_at_solve=False):
     class Solved(BaseCallback):
         def __init__(self):
             super().__init__()
-            self.steps = self.seconds = None
-            self.t0 = self.seen = 0
+            self.solved = (None, None, None)
+            self.t0 = self.c0 = 0
 
         def _on_training_start(self):
-            self.t0 = time.perf_counter()
+            self.t0, self.c0 = time.perf_counter(), time.process_time()
 
         def _on_step(self):
             buffer = self.model.ep_info_buffer
-            if self.steps is None and buffer and any(self.locals.get("dones", [])):
+            if self.solved[0] is None and buffer and any(self.locals.get("dones", [])):
                 if np.mean([info["r"] for info in buffer]) >= THRESHOLD:
-                    self.steps, self.seconds = self.model.num_timesteps, time.perf_counter() - self.t0
+                    self.solved = (self.model.num_timesteps, time.perf_counter() - self.t0,
+                                   time.process_time() - self.c0)
                     return not stop_at_solve
             return True
 
     callback = Solved()
     t0 = time.perf_counter()
     model.learn(total_timesteps=steps, callback=callback)
-    return callback.steps, callback.seconds, model.num_timesteps, time.perf_counter() - t0
+    return (*callback.solved, model.num_timesteps, time.perf_counter() - t0)
 
 
 def summarize(name, runs, budget):
-    """A table row from a list of run_* results; also returns the median seconds to solve."""
+    """A table row from a list of run_* results; also returns (median wall s, median CPU s) to solve."""
     solved = [r for r in runs if r[0] is not None]
-    steps = np.median([r[0] for r in solved]) if solved else np.nan
-    seconds = np.median([r[1] for r in solved]) if solved else np.nan
-    rate = np.median([r[2] / r[3] for r in runs])
+    steps, wall, cpu = (np.median([r[i] for r in solved]) if solved else np.nan for i in range(3))
+    rate = np.median([r[3] / r[4] for r in runs])
     row = [name, f"{len(solved)}/{len(runs)}", "-" if not solved else f"{steps:,.0f}",
-           "-" if not solved else f"{seconds:.2f}", f"{rate:,.0f}", f"{budget:,}", ""]
-    return row, seconds
+           "-" if not solved else f"{wall:.2f}", "-" if not solved else f"{cpu:.2f}",
+           f"{rate:,.0f}", f"{budget:,}", ""]
+    return row, (wall, cpu)
+
+
+def _progress(name, seed, run):
+    at = "not solved" if run[0] is None else f"solved at {run[0]:,} steps, {run[1]:.2f} s wall, {run[2]:.2f} s CPU"
+    print(f"  {name} seed {seed}: {at}; {run[3]:,} steps in {run[4]:.2f} s", flush=True)
 
 
 def sb3_available():
@@ -176,8 +183,7 @@ def main(args):
         runs = []
         for seed in seeds:
             runs.append(run_purerl(module, overrides, budget, seed, args.stop_at_solve))
-            print(f"  {name} seed {seed}: solved at {runs[-1][0]} steps, {runs[-1][1]} s; "
-                  f"{runs[-1][2]:,} steps in {runs[-1][3]:.2f} s", flush=True)
+            _progress(name, seed, runs[-1])
         row, seconds[name] = summarize(name, runs, budget)
         rows.append(row)
     if not args.no_sb3 and sb3_available():
@@ -188,11 +194,11 @@ def main(args):
             runs = []
             for seed in seeds:
                 runs.append(run_sb3(algo, seed, budget, args.stop_at_solve))
-                print(f"  sb3-{algo} seed {seed}: solved at {runs[-1][0]} steps, {runs[-1][1]} s; "
-                      f"{runs[-1][2]:,} steps in {runs[-1][3]:.2f} s", flush=True)
+                _progress(f"sb3-{algo}", seed, runs[-1])
             row, sb3_seconds = summarize(f"SB3 {stable_baselines3.__version__} {algo} (zoo)", runs, budget)
             rows.append(row)
             for ours in rows:
-                if ours[0] == algo and not np.isnan(seconds.get(algo, np.nan)):
-                    ours[-1] = f"{sb3_seconds / seconds[algo]:.1f}"
+                if ours[0] == algo and algo in seconds and not np.isnan(seconds[algo][0] + sb3_seconds[0]):
+                    wall, cpu = (s / o for s, o in zip(sb3_seconds, seconds[algo]))
+                    ours[-1] = f"{wall:.1f}, {cpu:.1f}"
     print(markdown_table(COLUMNS, rows))
