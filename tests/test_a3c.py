@@ -21,7 +21,7 @@ def learner(cfg=QUICK, seed=0, env="CartPole-v1"):
 
 def test_one_worker_takes_exactly_a2c_steps():
     shared = {"num_envs": 3, "num_steps": 6, "hidden_sizes": (8,), "lr": 1e-3, "ent_coef": 0.01,
-              "total_steps": 360, "n_step": 4}
+              "total_steps": 360, "n_step": 4, "normalize_advantages": True}
     cfg3 = a3c.Config(**shared, num_workers=1, steps_per_iteration=18)  # one segment per iteration
     cfg2 = a2c.Config(**shared)
     one = a3c.Learner(envs.make_vec("CartPole-v1", 3, seed=2), cfg3, np.random.default_rng(2))
@@ -78,9 +78,18 @@ def test_gaussian_policy_runs_on_box_actions():
     assert np.isfinite(row["policy_loss"]) and L.act(np.zeros((2, 4))).shape == (2, 1)
 
 
+def test_cupy_smoke(monkeypatch):
+    pytest.importorskip("cupy")
+    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+    L = learner()
+    assert type(L.theta).__module__.startswith("cupy")
+    assert np.isfinite(L.step()["value_loss"])
+
+
 # Budget: the default Config at total_steps below. A3C is not bit-exact, so
-# the test trains two seeds and asserts that both reach the threshold; the
-# budget is about twice the steps a typical run needs (README, "A3C").
+# the test trains two seeds and asserts that both reach the threshold. Margin:
+# in 10 tuning runs every greedy mean was 500, and the 100-episode training
+# mean first reached 475 at 104k-147k steps (README, "Results on CartPole-v1").
 A3C_BUDGET = 200_000
 
 

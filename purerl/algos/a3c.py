@@ -36,9 +36,13 @@ global interpreter lock, numpy's matrix products release it, so workers
 overlap only partly; A3C here demonstrates the algorithm rather than a
 speed-up (A2C batches the same work and is faster).
 
-Defaults: Mnih et al.'s t_max = 5, entropy weight 0.01 and shared RMSProp
-(decay 0.99), with SB3's lr 7e-4, vf_coef 0.5 and max_grad_norm 0.5, then
-tuned for CartPole-v1 (README, "A3C").
+Defaults: Mnih et al.'s entropy weight 0.01 and shared RMSProp (decay 0.99),
+with SB3's vf_coef 0.5 and max_grad_norm 0.5 and A2C's tuned learning rate
+(3e-3, decaying linearly to 0 over total_steps = 200k); tuned for CartPole-v1
+(README, "A3C"): 2 workers x 8 games x 16 steps per update (instead of the
+paper's 1 game x 5 steps, which costs too much Python per env step) and
+advantages standardized per segment (without it, the greedy policy after
+200k steps fell below 475 in about 1 run of 6; with it, 0 of 10).
 """
 
 import threading
@@ -77,7 +81,7 @@ class Config:
     ent_coef: float = config_field(0.01, "c_H: weight of the entropy bonus H(pi(.|s_i; theta'))")
     vf_coef: float = config_field(0.5, "c_V: weight of the critic loss (R - V(s_i; phi'))^2")
     max_grad_norm: float | None = config_field(0.5, "clip ||d theta||_2 and ||d phi||_2 to this; none: no clipping")
-    normalize_advantages: bool = config_field(False, "standardize A_i over each worker's segment")
+    normalize_advantages: bool = config_field(True, "standardize A_i over each worker's segment")
     hidden_sizes: tuple[int, ...] = config_field((64, 64), "widths of the tanh hidden layers of pi_theta and V_phi")
     dtype: Literal["float32", "float64"] = config_field("float64", "floating type of theta, phi and the batches")
 
