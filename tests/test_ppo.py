@@ -251,3 +251,15 @@ CONTINUOUS_BUDGET = 100_000
 def test_gaussian_ppo_solves_continuous_cartpole():
     returns = solve_and_evaluate("CartPoleContinuous-v1", ppo.Config(total_steps=CONTINUOUS_BUDGET))
     assert returns.mean() >= 475, returns
+
+
+def test_box_actions_are_clipped_to_the_bounds():
+    cfg = ppo.Config(**ppo.QUICK_CONFIG)
+    learner = ppo.Learner(envs.make_vec("CartPoleContinuous-v1", cfg.num_envs, seed=0), cfg,
+                          np.random.default_rng(0))
+    learner.theta[-1] = 3.0  # log_std: sigma = 20, so nearly every sample lies outside [-1, 1]
+    obs = np.random.default_rng(1).standard_normal((50, 4)).astype(np.float32)
+    for greedy in (False, True):
+        actions = learner.act(obs, greedy=greedy)
+        assert actions.shape == (50, 1) and np.all(np.abs(actions) <= 1.0)
+    learner.step()  # the collector clips too: the env accepts every action

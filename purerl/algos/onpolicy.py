@@ -52,7 +52,15 @@ def load_vector(target, saved, name):
     target[...] = to_device(saved.astype(target.dtype), get_xp(target))
 
 
-def act(policy, theta, obs, rng, greedy):
-    """Actions of pi_theta for host observations: the mode (greedy) or a sample; host numpy."""
+def act(policy, theta, obs, rng, greedy, action_space):
+    """Actions of pi_theta for host observations: the mode (greedy) or a sample; host numpy.
+
+    Box actions are clipped to the space's bounds, as the rollout collector
+    does before stepping (a Gaussian's mean or sample may lie outside them,
+    and the environments reject such actions rather than clip them).
+    """
     obs = to_device(np.asarray(obs, dtype=theta.dtype), get_xp(theta))
-    return to_numpy(policy.act(theta, obs, rng, greedy=greedy))
+    actions = to_numpy(policy.act(theta, obs, rng, greedy=greedy))
+    if not hasattr(action_space, "n"):
+        actions = np.clip(actions, action_space.low, action_space.high)
+    return actions

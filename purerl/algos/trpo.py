@@ -135,7 +135,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return act(self.policy, self.theta, obs, self.rng, greedy)
+        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def step(self):
         """One iteration: collect, estimate, update the policy, fit V_phi, log."""
