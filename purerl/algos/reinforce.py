@@ -56,7 +56,7 @@ from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import constant_baseline, optimal_baseline_general, standardize, time_baseline
 from purerl.estimators import discounted_returns, episode_steps, total_return
 from purerl.optim import Adam
-from purerl.policies import policy_gradient
+from purerl.policies import eta_gradient, policy_gradient
 from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
@@ -157,19 +157,19 @@ def time_dependent_baseline(returns, k, e):
 
 
 def per_episode_gradients(policy, theta, obs, actions, weights, e):
-    """Rows sum_{t in episode i} weights_t grad log pi(a_t|s_t), (M, n_params), one batched pass per episode."""
+    """Rows sum_{t in episode i} weights_t grad log pi(a_t|s_t), (M, n_params).
+
+    One forward pass for the batch; the per-sample chain rule in eta is
+    policies.eta_gradient, and each episode's rows go through one backward pass.
+    """
     xp = get_xp(theta)
     dist, cache = policy.distribution(theta, obs)
-    score = dist.score(actions)
+    g_eta = eta_gradient(dist, actions, weights)  # (B, ...) or a tuple of them (Gaussian)
     rows = []
     for i in range(int(e.max()) + 1):
         idx = to_device(np.flatnonzero(e == i), xp)
-        w = weights[idx]
-        if isinstance(score, tuple):
-            g_eta = tuple(s[idx] * w[:, None] for s in score)
-        else:
-            g_eta = score[idx] * (w[:, None] if score.ndim == 2 else w)
-        rows.append(policy.backward(theta, [c[idx] for c in cache], g_eta))
+        g_i = tuple(g[idx] for g in g_eta) if isinstance(g_eta, tuple) else g_eta[idx]
+        rows.append(policy.backward(theta, [c[idx] for c in cache], g_i))
     return xp.stack(rows)
 
 
