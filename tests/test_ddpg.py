@@ -211,7 +211,7 @@ def test_discrete_action_spaces_are_rejected():
 def test_learns_pendulum():
     """Default config, seed 0: a greedy 20-episode mean >= -250 on Pendulum-v1
     within 30k env steps (evaluated every 1000 steps on fresh games, seeds
-    1000...). About 5k steps and 10-20 s on 2 cores."""
+    1000...). About 2k steps and 5 s on 2 cores."""
     cfg = ddpg.Config()
     learner = ddpg.Learner(envs.make_vec("Pendulum-v1", cfg.num_envs, seed=0), cfg, np.random.default_rng(0))
     best = -np.inf

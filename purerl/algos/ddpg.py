@@ -32,8 +32,10 @@ a = low + (u + 1) (high - low) / 2; the critic is MLP(obs_dim + act_dim,
 hidden..., 1) on concat(s, a) with the action in env units.
 Defaults start from rl-baselines3-zoo's tuned DDPG for Pendulum (gamma 0.98,
 lr 1e-3, Gaussian noise 0.1 of the half-range) and Stable-Baselines3's
-DDPG defaults (tau 0.005, batch 256, train_freq 1, gradient_steps 1, MSE
-critic loss, no clipping); see README, "DDPG", for what we changed and why.
+DDPG defaults (train_freq 1, gradient_steps 1, MSE critic loss, no
+clipping), tuned for speed on Pendulum-v1: 64-64 networks instead of
+400-300, batch 128 instead of 256, tau 0.05 instead of 0.005 and 1000
+random warm-up steps instead of 10000 (README, "DDPG", has the measurements).
 """
 
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ class Config:
     learning_starts: int = config_field(1000, "env steps of uniformly random actions before the first update")
     batch_size: int = config_field(128, "transitions per minibatch (B)")
     gamma: float = config_field(0.98, "discount gamma in y = r + gamma (1 - terminated) Q_w'(s', mu_theta'(s'))")
-    tau: float = config_field(0.005, "Polyak rate tau in w' <- tau w + (1 - tau) w' (and theta')")
+    tau: float = config_field(0.05, "Polyak rate tau in w' <- tau w + (1 - tau) w' (and theta')")
     train_freq: int = config_field(1, "env steps collected per iteration (between update phases)")
     gradient_steps: int = config_field(1, "minibatch updates (critic, actor, targets) per iteration")
     noise: Literal["gaussian", "ou"] = config_field("gaussian", "exploration noise N: i.i.d. Gaussian or Ornstein-Uhlenbeck")
