@@ -68,9 +68,9 @@ def clip_objective(log_probs, old_log_probs, advantages, clip_eps):
     unclipped = r * advantages
     g = xp.where(advantages >= 0, 1.0 + clip_eps, 1.0 - clip_eps) * advantages
     clipped = g < unclipped  # the min picks the constant, clipped term
-    objective = float(xp.where(clipped, g, unclipped).mean())
+    objective = float(xp.where(clipped, g, unclipped).sum()) / batch
     grad = xp.where(clipped, 0.0, unclipped / batch).astype(log_probs.dtype, copy=False)
-    return objective, grad, float(clipped.mean())
+    return objective, grad, int(xp.count_nonzero(clipped)) / batch
 
 
 def kl_penalty_objective(log_probs, old_log_probs, advantages, kl, beta):

@@ -159,7 +159,7 @@ def test_minibatch_gradient_matches_finite_differences(head, loss, vf_clip):
     space = Discrete(3) if head == "categorical" else Box(-1.0, 1.0, shape=(2,))
     learner, mb, theta_old = tiny_learner(space, loss=loss, vf_clip=vf_clip)
     clip_eps = 0.15
-    metrics = learner.minibatch_loss_gradient(mb, clip_eps, theta_old)
+    metrics = learner.minibatch_loss_gradient(learner.normalized(mb), clip_eps, theta_old)
     if loss == "clip":
         assert 0 < metrics["clip_fraction"] < 1  # both branches of the min are exercised
     fd = central_differences(lambda p: total_loss(learner, mb, theta_old, clip_eps, p), learner.params.copy())

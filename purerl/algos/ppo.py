@@ -25,9 +25,12 @@ iteration (`Learner.step`), the algorithm box:
                  (surrogates.adapt_kl_coef);
     4. log.
 
-The learning rate (and optionally epsilon) decays linearly to 0 over
-total_steps. Defaults are tuned for CartPole-v1 (README, "PPO"). Runs are
-bit-for-bit repeatable for a seed.
+The learning rate and epsilon decay linearly to 0 over total_steps.
+Defaults are rl-baselines3-zoo's CartPole-v1 settings (8 games x 32 steps,
+one minibatch of 256, 20 epochs, gamma 0.98, lambda 0.8, lr 1e-3 and
+eps 0.2 both decaying linearly, no entropy bonus) with smaller float32
+networks (32, 32), which learn CartPole-v1 as fast in env steps at a third
+of the arithmetic (README, "PPO"). Runs are bit-for-bit repeatable for a seed.
 """
 
 from dataclasses import dataclass
@@ -78,8 +81,8 @@ class Config:
     max_grad_norm: float | None = config_field(0.5, "clip ||(g_theta, g_phi)||_2 to this; none: no clipping")
     normalize_advantages: bool = config_field(True, "standardize A_hat over each minibatch")
     target_kl: float | None = config_field(None, "stop the epochs once approx KL > 1.5 target_kl; none: off")
-    hidden_sizes: tuple[int, ...] = config_field((64, 64), "widths of the tanh hidden layers of pi_theta and V_phi")
-    dtype: Literal["float32", "float64"] = config_field("float64", "floating type of theta, phi and the batches")
+    hidden_sizes: tuple[int, ...] = config_field((32, 32), "widths of the tanh hidden layers of pi_theta and V_phi")
+    dtype: Literal["float32", "float64"] = config_field("float32", "floating type of theta, phi and the batches")
 
     def validate(self):
         for name in ("total_steps", "num_envs", "num_steps", "epochs", "minibatch_size", "lr",
@@ -164,11 +167,11 @@ class Learner:
         size = batch["advantages"].shape[0]
         xp = get_xp(self.params)
         epochs_done, metrics = 0, {}
+        shuffled = self.normalized(batch)
         for epoch in range(cfg.epochs):
-            shuffled = batch
             if cfg.minibatch_size < size:  # one gather per array and epoch; minibatches are then views
                 order = to_device(self.rng.permutation(size), xp)
-                shuffled = {k: v[order] for k, v in batch.items()}
+                shuffled = self.normalized({k: v[order] for k, v in batch.items()})
             stop = False
             for start in range(0, size, cfg.minibatch_size):
                 mb = {k: v[start:start + cfg.minibatch_size] for k, v in shuffled.items()}
@@ -186,6 +189,19 @@ class Learner:
             epochs_done += 1
         return {**metrics, "epochs": epochs_done}
 
+    def normalized(self, batch):
+        """batch with each minibatch's advantages standardized (one call for all minibatches).
+
+        Consecutive slices of minibatch_size rows are the minibatches; with
+        normalize_advantages each slice's A_hat is replaced by
+        (A_hat - mean) / (std + 1e-8) over that slice (baselines.standardize).
+        """
+        if not self.cfg.normalize_advantages:
+            return batch
+        adv = batch["advantages"]
+        chunks = adv.reshape(-1, min(self.cfg.minibatch_size, adv.shape[0]))
+        return {**batch, "advantages": standardize(chunks, axis=1).reshape(-1)}
+
     def minibatch_loss_gradient(self, mb, clip_eps, theta_old, metrics=True):
         """The loss of one minibatch and its gradient, written into self.grad = d loss / d (theta, phi).
 
@@ -194,7 +210,7 @@ class Learner:
         """
         cfg = self.cfg
         n = self.policy.n_params
-        adv = standardize(mb["advantages"]) if cfg.normalize_advantages else mb["advantages"]
+        adv = mb["advantages"]  # standardized per minibatch already (normalized)
         dist, cache = self.policy.distribution(self.theta, mb["obs"])
         log_probs = dist.log_prob(mb["actions"])
         old_dist, g_kl, clip_fraction = None, None, float("nan")
