@@ -43,6 +43,7 @@ from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rn
                                rng_state_dict)
 from purerl.algos.fitted_v import value_loss
 from purerl.backend import array_module, get_xp, to_device, to_numpy
+from purerl.baselines import standardize
 from purerl.estimators import discounted_returns, nstep_returns
 from purerl.optim import RMSProp, Adam, clip_grad_norm, linear_schedule
 from purerl.policies import ValueFunction, entropy_regularized_policy_gradient, make_policy
@@ -128,7 +129,7 @@ def actor_critic_gradients(policy, value_fn, theta, phi, rollout, cfg):
     obs, actions = rollout.flat("obs"), rollout.flat("actions")
     adv = advantages.reshape(-1)
     if cfg.normalize_advantages:
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        adv = standardize(adv)
     g_theta, dist = entropy_regularized_policy_gradient(policy, theta, obs, actions, adv, cfg.ent_coef)
     v_loss, g_phi = value_loss(value_fn, phi, obs, returns.reshape(-1))
     g_phi *= cfg.vf_coef
