@@ -140,7 +140,13 @@ def test_gaussian_policy_runs_on_box_actions(env):
     L = learner(env=env)
     rows = train(L, 1000)
     assert np.isfinite(rows[-1]["policy_loss"]) and np.isfinite(rows[-1]["value_loss"])
-    assert L.act(np.zeros((3, L.env.single_observation_space.shape[0]))).shape == (3, 1)
+    obs = np.random.default_rng(0).standard_normal((50, L.env.single_observation_space.shape[0]))
+    L.theta *= 100.0  # means far outside the bounds
+    space = L.env.single_action_space
+    for greedy in (True, False):
+        actions = L.act(obs, greedy)
+        assert actions.shape == (50, 1) and np.all((actions >= space.low) & (actions <= space.high))
+        assert np.any(np.abs(actions) == space.high)  # some were clipped
 
 
 def test_cupy_smoke(monkeypatch):

@@ -158,6 +158,19 @@ def build_actor_critic(env, cfg, rng):
     return policy, value_fn, policy.init(rng, xp=xp), value_fn.init(rng, xp=xp)
 
 
+def policy_actions(policy, theta, obs, rng, greedy, action_space):
+    """pi_theta's mode (greedy) or a sample for a batch of host observations; host numpy actions.
+
+    Box actions are clipped to the space's bounds, as the collector does
+    before stepping: a Gaussian's mean or sample may lie outside them.
+    """
+    obs = to_device(np.asarray(obs, dtype=theta.dtype), get_xp(theta))
+    actions = to_numpy(policy.act(theta, obs, rng, greedy=greedy))
+    if hasattr(action_space, "n"):
+        return actions
+    return np.clip(actions, action_space.low, action_space.high)
+
+
 def load_vector(target, saved, name):
     """Copy a checkpointed flat vector into `target` in place (views stay valid)."""
     saved = np.asarray(saved)
@@ -184,9 +197,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        xp = get_xp(self.theta)
-        obs = to_device(np.asarray(obs, dtype=self.theta.dtype), xp)
-        return to_numpy(self.policy.act(self.theta, obs, self.rng, greedy=greedy))
+        return policy_actions(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def step(self):
         """One iteration: collect, estimate, update, log (module docstring)."""

@@ -51,12 +51,13 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.a2c import actor_critic_gradients, build_actor_critic, load_vector, make_optimizer
+from purerl.algos.a2c import (actor_critic_gradients, build_actor_critic, load_vector, make_optimizer,
+                              policy_actions)
 from envs.vector import VecEnv
 from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
                                rng_state_dict)
-from purerl.backend import get_xp, to_device, to_numpy
+from purerl.backend import to_numpy
 from purerl.optim import linear_schedule
 from purerl.rollout import RolloutCollector
 
@@ -151,8 +152,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        obs = to_device(np.asarray(obs, dtype=self.theta.dtype), get_xp(self.theta))
-        return to_numpy(self.policy.act(self.theta, obs, self.rng, greedy=greedy))
+        return policy_actions(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def _shared_steps(self):
         """T, the global step counter: the sum of the workers' own counts (no lock needed)."""

@@ -48,7 +48,7 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.a2c import build_actor_critic, load_vector
+from purerl.algos.a2c import build_actor_critic, load_vector, policy_actions
 from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require, require_choice,
                                require_nonnegative, require_positive, require_unit_interval, rng_state_dict)
 from purerl.algos.fitted_v import fit_values, fitted_v_iteration
@@ -209,8 +209,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        obs = to_device(np.asarray(obs, dtype=self.theta.dtype), get_xp(self.theta))
-        return to_numpy(self.policy.act(self.theta, obs, self.rng, greedy=greedy))
+        return policy_actions(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def _flat_valid(self, x, rollout):
         """A (T, N) array as (B,) over the valid steps, on theta's device and in its dtype."""
