@@ -72,7 +72,7 @@ class Config:
     tau: float = config_field(0.05, "Polyak rate tau in w' <- tau w + (1 - tau) w' (and theta')")
     train_freq: int = config_field(1, "env steps collected per iteration (between update phases)")
     gradient_steps: int = config_field(1, "minibatch updates (critic, actor, targets) per iteration")
-    noise: Literal["gaussian", "ou"] = config_field("gaussian", "exploration noise N: i.i.d. Gaussian or Ornstein-Uhlenbeck")
+    noise: Literal["gaussian", "ou"] = config_field("gaussian", "exploration noise N: i.i.d. Gaussian or OU")
     noise_sigma: float = config_field(0.1, "sigma of N, in units of the action half-range (high - low) / 2")
     ou_theta: float = config_field(0.15, "OU mean-reversion rate in x += ou_theta (0 - x) dt + sigma sqrt(dt) z")
     ou_dt: float = config_field(1e-2, "OU time step dt")
@@ -86,7 +86,8 @@ class Config:
         require(len(self.hidden_sizes) >= 1 and all(int(h) >= 1 for h in self.hidden_sizes),
                 "hidden_sizes", self.hidden_sizes, "one or more positive integers")
         require(self.learning_starts >= 0, "learning_starts", self.learning_starts, "an integer >= 0")
-        require(self.batch_size <= self.buffer_size, "batch_size", self.batch_size, f"<= buffer_size={self.buffer_size}")
+        require(self.batch_size <= self.buffer_size, "batch_size", self.batch_size,
+                f"<= buffer_size={self.buffer_size}")
         require(self.num_envs <= self.buffer_size, "num_envs", self.num_envs, f"<= buffer_size={self.buffer_size}")
         require_unit_interval("gamma", self.gamma)
         require_unit_interval("tau", self.tau, open_low=True)
