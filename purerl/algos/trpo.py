@@ -43,7 +43,7 @@ from purerl.trust_region import backtracking_line_search, natural_step
 DEFAULT_ENV = "CartPole-v1"
 QUICK_CONFIG = {"total_steps": 1024, "num_envs": 4, "num_steps": 32, "hidden_sizes": (16,), "vf_epochs": 2}
 # bench learn (purerl/bench/learn.py): CartPole-v1 overrides and step budget.
-BENCH = {"config": {}, "steps": 300_000}
+BENCH = {"config": {}, "steps": 200_000}
 
 
 @dataclass(frozen=True)
