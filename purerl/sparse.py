@@ -15,7 +15,8 @@ dense layer. Cost: nnz * fan_out instead of B * fan_in * fan_out.
 
 `SparseInputMLP` wraps an `nn.MLP` by composition: the same flat theta and
 the same layout, its first layer computed here and the layers above it by an
-MLP of sizes[1:] on a view of theta. The dense MLP stays the reference: on
+MLP of sizes[1:] on a view of theta. `with_sparse_input(policy)` puts it
+inside any policy or value function of purerl/policies.py. The dense MLP stays the reference: on
 the same theta and inputs both give the same outputs and gradients (exactly,
 when every partial sum is exact in float64; tests/test_sparse.py).
 """
@@ -130,17 +131,19 @@ def scatter_product(indptr, indices, values, delta, out):
 class SparseInputMLP:
     """`net` (an nn.MLP) with its first layer computed from SparseRows inputs.
 
-    Same theta, same layout, same n_params as `net`; forward takes SparseRows
-    (or a dense (B, in_dim) array, converted) and backward returns the flat
-    gradient of sum_b <gy_b, y_b>, like MLP.backward (no input gradient: a
-    pixel needs none).
+    A drop-in for the MLP in a policy or value function (`with_sparse_input`):
+    same theta, layout, n_params, init and unflatten; `forward` / `__call__`
+    take SparseRows or a dense (B, in_dim) array (compressed on the way in);
+    `backward` returns (g_theta, None), the flat gradient of sum_b <gy_b, y_b>
+    as MLP.backward does. There is no input gradient (a pixel needs none)
+    and no jvp.
     """
 
     def __init__(self, net):
         if len(net.sizes) < 3:
             raise ValueError(f"SparseInputMLP needs at least one hidden layer; got sizes {net.sizes}")
         self.net = net
-        self.dtype, self.n_params = net.dtype, net.n_params
+        self.sizes, self.dtype, self.n_params = net.sizes, net.dtype, net.n_params
         self.in_dim, self.out_dim = net.in_dim, net.out_dim
         fan_in, fan_out = net.sizes[0], net.sizes[1]
         self.first_activation = net.activations[0]
@@ -149,6 +152,15 @@ class SparseInputMLP:
         self.split = self.n_w1 + (fan_out if net.bias else 0)
         self.tail = MLP(net.sizes[1:], hidden=net.hidden, output=net.output, bias=net.bias, dtype=net.dtype)
         self._theta, self._tail_theta = None, None  # the last theta and its tail view
+
+    def __repr__(self):
+        return f"SparseInputMLP({self.net!r})"
+
+    def init(self, rng, *args, **kwargs):
+        return self.net.init(rng, *args, **kwargs)
+
+    def unflatten(self, theta):
+        return self.net.unflatten(theta)
 
     def _tail_view(self, theta):
         # One view per theta, so the tail MLP finds its layer views by identity.
@@ -181,8 +193,10 @@ class SparseInputMLP:
     def __call__(self, theta, x):
         return self.forward(theta, x)[0]
 
-    def backward(self, theta, cache, gy):
-        """Flat gradient (n_params,) of sum_b <gy_b, y_b>: the tail's VJP, then the scatter for W_1."""
+    def backward(self, theta, cache, gy, input_grad=False):
+        """(g_theta (n_params,), None): the tail's VJP, then the scatter for W_1 (module docstring)."""
+        if input_grad:
+            raise ValueError("SparseInputMLP has no input gradient; call backward(..., input_grad=False)")
         x, tail_cache = cache
         g_tail, g_h1 = self.tail.backward(self._tail_view(theta), tail_cache, gy, input_grad=True)
         delta1 = _times_derivative(np, self.first_activation, tail_cache[0], g_h1, True)  # dL/dz_1 (B, fan_out)
@@ -193,4 +207,15 @@ class SparseInputMLP:
         scatter_product(x.indptr, x.indices, x.values, delta1, gW1)
         if self.split > self.n_w1:
             np.sum(delta1, axis=0, out=g_theta[self.n_w1:self.split])
-        return g_theta
+        return g_theta, None
+
+
+def with_sparse_input(model):
+    """Swap the MLP `model.net` of a policy or value function (purerl/policies.py) for its sparse twin.
+
+    The model keeps its parameters and methods; only how its network reads
+    the input changes. Returns the model. Use it for inputs that are mostly
+    zeros (difference frames), where it gives the same numbers faster.
+    """
+    model.net = SparseInputMLP(model.net)
+    return model

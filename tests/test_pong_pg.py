@@ -11,6 +11,7 @@ import pytest
 
 import envs
 from purerl.algos import pong_pg
+from purerl.policies import BernoulliPolicy
 from purerl.pong_eval import play_pong
 from purerl.sparse import sparse_rows
 
@@ -24,14 +25,15 @@ def difference_frames(rng, batch, dim, density=0.1):
 
 def test_gradient_matches_finite_differences_on_a_tiny_network():
     rng = np.random.default_rng(0)
-    policy = pong_pg.PongPolicy(obs_dim=30, hidden=5)
+    policy = pong_pg.pong_policy(obs_dim=30, hidden=5)
+    dense = BernoulliPolicy(30, (5,), activation="relu", bias=False)  # the reference: the same theta, read densely
     theta = policy.init(rng) * 3.0  # far from p = 1/2 everywhere
     x = difference_frames(rng, 12, 30, density=0.3)
     actions = rng.integers(0, 2, size=12)
     weights = rng.standard_normal(12)
 
     def surrogate(th):  # sum_t weights_t log pi_th(a_t | x_t), through the dense reference network
-        dist, _ = policy.dense.distribution(th, x)
+        dist, _ = dense.distribution(th, x)
         return float(weights @ dist.log_prob(actions))
 
     grad, _ = pong_pg.summed_policy_gradient(policy, theta, sparse_rows(x), actions, weights)
@@ -158,3 +160,52 @@ def test_learner_refuses_the_state_vector():
     env = envs.make_vec("Pong-v0", 2, seed=0, obs_type="state")
     with pytest.raises(ValueError, match="PongDiff-v0"):
         pong_pg.Learner(env, pong_pg.Config(num_envs=2), np.random.default_rng(0))
+
+
+def test_ppo_pong_from_the_state_vector_learns_a_game_to_3_points():
+    """A fixed-seed run of 409,600 steps (about 35 s on 2 busy cores) raises the greedy policy's mean
+    point difference over the same 100 games (seeds 1000-1099) by at least 0.75 point (from -2.79).
+
+    Measured at seeds 0, 1, 2: +1.11, +2.06, +1.81. The run is deterministic; the 100-game mean's
+    standard error is about 0.1 point, so the margin is far outside evaluation noise. ent_coef is
+    0.05 here: with ppo-pong's 0.01, 2 of 4 seeds collapsed early to a deterministic policy that
+    loses every point of these short games (the 21-point game learns with 0.01, README).
+    """
+    from purerl.algos import ppo_pong
+    from purerl.pong_eval import play_pong
+
+    cfg = ppo_pong.Config(sparse_input=False, hidden_sizes=(64, 64), ent_coef=0.05, total_steps=409_600)
+    env = envs.make_vec("Pong-v0", cfg.num_envs, seed=0, points_to_win=3, obs_type="state")
+    learner = ppo_pong.Learner(env, cfg, np.random.default_rng(0))
+    games = envs.make_vec("Pong-v0", 100, points_to_win=3, obs_type="state")
+    before = play_pong(learner.act, games, seed=1000).point_difference.mean()
+    while learner.env_steps < cfg.total_steps:
+        learner.step()
+    after = play_pong(learner.act, games, seed=1000)
+    assert before < -2.5
+    assert after.point_difference.mean() >= before + 0.75, (before, after.summary())
+
+
+def test_play_pong_scores_wins_and_point_differences():
+    rng = np.random.default_rng(0)
+    env = envs.make_vec("Pong-v0", 30, points_to_win=2, obs_type="state")
+    result = play_pong(lambda obs, greedy: rng.integers(0, 3, size=len(obs)), env, games=25, seed=5)
+    assert result.games == 25 and not result.truncated.any()
+    np.testing.assert_array_equal(result.point_difference, result.returns)  # +-1 per point, no hit reward
+    assert np.all(np.maximum(result.agent, result.opponent) == 2)
+    assert result.wins == int(np.sum(result.agent == 2)) and result.win_rate == result.wins / 25
+    assert "win rate" in result.summary()
+    with pytest.raises(ValueError, match="games=31"):
+        play_pong(lambda obs, greedy: np.zeros(len(obs), int), env, games=31)
+
+
+def test_eval_command_prints_the_win_rate(tmp_path, monkeypatch, capsys):
+    from purerl.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "reinforce-pong", "--steps", "1500", "--set", "hidden=4", "--num-envs", "2",
+                 "--env-arg", "points_to_win=1", "--eval-episodes", "0"]) == 0
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert main(["eval", str(run_dir), "--episodes", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "of 4 games against the built-in opponent (win rate" in out

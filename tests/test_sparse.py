@@ -44,7 +44,7 @@ def test_sparse_equals_dense_exactly_on_difference_frames(sizes, bias, seed):
     y_sparse, sparse_cache = sparse.forward(theta, sparse_rows(x))
     np.testing.assert_array_equal(y_sparse, y_dense)
     g_dense, _ = net.backward(theta, cache, gy)
-    np.testing.assert_array_equal(sparse.backward(theta, sparse_cache, gy), g_dense)
+    np.testing.assert_array_equal(sparse.backward(theta, sparse_cache, gy)[0], g_dense)
     assert np.count_nonzero(g_dense[: sizes[0] * sizes[1]]) > 0  # the first layer's gradient is not trivially 0
 
 
@@ -58,7 +58,7 @@ def test_sparse_matches_dense_to_rounding_on_ordinary_floats():
     y, cache = net.forward(theta, x)
     ys, cs = sparse.forward(theta, x)  # a dense array is accepted and compressed
     np.testing.assert_allclose(ys, y, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(sparse.backward(theta, cs, gy), net.backward(theta, cache, gy)[0],
+    np.testing.assert_allclose(sparse.backward(theta, cs, gy)[0], net.backward(theta, cache, gy)[0],
                                rtol=1e-12, atol=1e-12)
 
 
@@ -86,3 +86,28 @@ def test_errors_name_the_bad_input():
         SparseInputMLP(MLP((10, 1)))
     with pytest.raises(ValueError, match="2-D"):
         sparse_rows(np.zeros(4))
+    with pytest.raises(ValueError, match="no input gradient"):
+        sparse.backward(theta, sparse.forward(theta, np.zeros((1, 10)))[1], np.ones((1, 1)), input_grad=True)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "value"])
+def test_a_policy_with_sparse_input_gives_the_dense_policys_numbers(kind):
+    from purerl.policies import CategoricalPolicy, ValueFunction
+    from purerl.sparse import with_sparse_input
+
+    make = (lambda: CategoricalPolicy(300, 3, hidden=(16, 16))) if kind == "categorical" else (
+        lambda: ValueFunction(300, hidden=(16,)))
+    dense, sparse = make(), with_sparse_input(make())
+    rng = np.random.default_rng(9)
+    theta = dyadic(rng, dense.n_params)
+    x = difference_frames(rng, 11, 300, 0.05)
+    if kind == "categorical":
+        (d_dist, d_cache), (s_dist, s_cache) = dense.distribution(theta, x), sparse.distribution(theta, x)
+        np.testing.assert_array_equal(s_dist.logits, d_dist.logits)
+        g = dyadic(rng, (11, 3))
+        np.testing.assert_array_equal(sparse.backward(theta, s_cache, g), dense.backward(theta, d_cache, g))
+    else:
+        (d_v, d_cache), (s_v, s_cache) = dense.forward(theta, x), sparse.forward(theta, x)
+        np.testing.assert_array_equal(s_v, d_v)
+        g = dyadic(rng, 11)
+        np.testing.assert_array_equal(sparse.backward(theta, s_cache, g), dense.backward(theta, d_cache, g))

@@ -6,8 +6,8 @@ hidden units, a Bernoulli UP/DOWN policy); Karpathy's pg-pong.py and blog
 
     input     x_t = f_t - f_{t-1}, 6400 pixels in {-1, 0, 1}, x_0 = 0   (purerl/frames.py, PongDiff-v0)
     network   p = P(UP | x) = sigmoid(w_2 . relu(W_1 x)), no biases, 200 hidden units,
-              W ~ randn / sqrt(fan_in)                     (nn.MLP via policies.BernoulliPolicy;
-                                                            first layer as a gather, purerl/sparse.py)
+              W ~ randn / sqrt(fan_in)       (policies.BernoulliPolicy; its first layer read
+                                              sparsely, sparse.with_sparse_input)
     actions   a ~ Bernoulli(p): a = 1 -> UP (Pong-v0 action 1), a = 0 -> DOWN (action 2); never NOOP
     returns   G_t = r_t + gamma G_{t+1}, gamma = 0.99, restarted at every point (r_t != 0)
               (estimators.discounted_returns(..., reset_at_nonzero_reward=True))
@@ -44,7 +44,7 @@ from purerl.distributions import Bernoulli
 from purerl.estimators import discounted_returns
 from purerl.optim import RMSProp
 from purerl.policies import BernoulliPolicy
-from purerl.sparse import SparseInputMLP, concat_rows, select_rows, sparse_rows
+from purerl.sparse import concat_rows, select_rows, sparse_rows, with_sparse_input
 
 DEFAULT_ENV = "PongDiff-v0"
 QUICK_CONFIG = {"total_steps": 5000, "num_envs": 1, "hidden": 8}
@@ -76,29 +76,10 @@ class Config:
         require(isinstance(self.reset_at_point, bool), "reset_at_point", self.reset_at_point, "true or false")
 
 
-class PongPolicy:
-    """pi_theta(a = 1 | x) = sigmoid(w_2 . relu(W_1 x)): BernoulliPolicy's network, read sparsely.
-
-    theta and its layout are BernoulliPolicy's (nn.MLP((D, H, 1), relu, bias=False));
-    `dense` is that policy, the reference; the forward and backward passes
-    here take SparseRows (purerl/sparse.py) and give the same numbers.
-    """
-
-    def __init__(self, obs_dim, hidden, dtype=np.float64):
-        self.dense = BernoulliPolicy(obs_dim, (hidden,), activation="relu", bias=False, dtype=dtype)
-        self.net = SparseInputMLP(self.dense.net)
-        self.n_params, self.dtype = self.net.n_params, self.net.dtype
-
-    def init(self, rng):
-        return self.dense.init(rng)  # randn / sqrt(fan_in), Karpathy's
-
-    def distribution(self, theta, x):
-        logits, cache = self.net.forward(theta, x)
-        return Bernoulli(logits[:, 0]), cache
-
-    def backward(self, theta, cache, g_eta):
-        """J^T g_eta for g_eta = dL/d logit (B,): the flat gradient (n_params,)."""
-        return self.net.backward(theta, cache, g_eta[:, None])
+def pong_policy(obs_dim, hidden, dtype=np.float64):
+    """pi_theta(a = 1 | x) = sigmoid(w_2 . relu(W_1 x)): policies.BernoulliPolicy with no biases,
+    randn / sqrt(fan_in) initialisation (Karpathy's), reading x sparsely (sparse.with_sparse_input)."""
+    return with_sparse_input(BernoulliPolicy(obs_dim, (hidden,), activation="relu", bias=False, dtype=dtype))
 
 
 def summed_policy_gradient(policy, theta, x, actions, weights):
@@ -146,7 +127,8 @@ class Learner:
                              f"accepted: {DEFAULT_ENV!r} (with any of Pong-v0's --env-arg settings)")
         shape = env.single_observation_space.shape
         self.env, self.cfg, self.rng = env, cfg, rng
-        self.policy = PongPolicy(shape[0], cfg.hidden)
+        self.policy = pong_policy(shape[0], cfg.hidden)
+        self.dtype = self.policy.net.dtype
         self.theta = self.policy.init(rng)
         self.opt = RMSProp(cfg.lr, decay=cfg.decay, eps=cfg.rms_eps, maximize=True)
         self.stats = EpisodeStats()
@@ -155,7 +137,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """Pong actions for difference frames obs (B, D): UP with probability p (greedy: UP iff p > 1/2)."""
-        dist, _ = self.policy.distribution(self.theta, sparse_rows(obs, self.policy.dtype))
+        dist, _ = self.policy.distribution(self.theta, sparse_rows(obs, self.dtype))
         a = dist.mode() if greedy else dist.sample(self.rng)
         return np.where(a == 1, UP, DOWN)
 
@@ -169,7 +151,7 @@ class Learner:
         finished = np.zeros(n, dtype=np.int64)
         while (finished < quota).any():
             counting = finished < quota
-            x = sparse_rows(obs, self.policy.dtype)
+            x = sparse_rows(obs, self.dtype)
             dist, _ = self.policy.distribution(self.theta, x)
             a = dist.sample(self.rng)
             obs, rewards, terminated, truncated, info = self.env.step(np.where(a == 1, UP, DOWN))

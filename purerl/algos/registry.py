@@ -11,6 +11,7 @@ import importlib
 ALGORITHMS = {
     "random": "purerl.algos.uniform",
     "reinforce-pong": "purerl.algos.pong_pg",
+    "ppo-pong": "purerl.algos.ppo_pong",
     "dqn": "purerl.algos.dqn",
     "ddpg": "purerl.algos.ddpg",
     "a2c": "purerl.algos.a2c",

@@ -10,6 +10,13 @@ of training (collect + update) and the time per update, over a few updates
 from a fresh policy; the raw env's frames/s at the same batch for scale.
 Runs under load measure the load: use --clock cpu with OPENBLAS_NUM_THREADS=1
 on a shared machine.
+
+With --runs RUN_DIR ..., it instead summarises finished (or running) Pong
+runs from their metrics.csv: where the curve first exceeds each --thresholds
+value (episodes, env frames, updates, wall-clock), frames per second, and the
+learning curve at --curve-episodes. The curve is the replica's running
+reward (Karpathy's EMA) where the run logs one, else the mean return of the
+last 100 episodes (PPO).
 """
 
 import time
@@ -26,6 +33,11 @@ def add_arguments(parser):
     parser.add_argument("--updates", type=int, default=3, help="replica updates timed in table 2 (default 3)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: elapsed time (default); cpu: this process's CPU time")
+    parser.add_argument("--runs", nargs="+", metavar="RUN_DIR", help="summarise these runs instead of timing")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[-10.0, 0.0],
+                        help="curve values whose first crossing is reported (default -10 0)")
+    parser.add_argument("--curve-episodes", type=int, nargs="+", default=[0, 500, 1000, 2000, 4000, 8000],
+                        help="episode counts at which the curve is tabulated")
 
 
 def recorded_frames(n, seed=0):
@@ -120,7 +132,67 @@ def training_rows(args, clock):
              f"{seconds / args.updates:.2f} s", f"{env_rate:,.0f}")]
 
 
+def run_curve(run_dir):
+    """(info, metrics, curve name, curve values) of a run directory."""
+    import os
+
+    from purerl import runs
+    from purerl.logger import read_metrics
+
+    info = runs.read_config(run_dir)
+    metrics = read_metrics(os.path.join(run_dir, runs.METRICS))
+    name = "running_reward" if "running_reward" in metrics else "mean_return"
+    return info, metrics, name, np.array(metrics[name])
+
+
+def crossing_rows(run_dirs, thresholds):
+    """One row per run and threshold: the first iteration whose curve value exceeds it."""
+    from purerl.logger import format_duration
+
+    rows = []
+    for d in run_dirs:
+        info, m, name, curve = run_curve(d)
+        label = f"{info['algo']} {info['env']} {info.get('env_kwargs') or ''} seed {info['seed']}".replace(" {}", "")
+        rate = m["env_steps"][-1] / m["wall_time"][-1]
+        for thr in thresholds:
+            hit = np.flatnonzero(curve > thr)
+            if hit.size == 0:
+                rows.append((label, name, f"> {thr:g}", "not reached", f"(at {m['episodes'][-1]:,.0f})",
+                             f"(at {m['env_steps'][-1]:,.0f})", f"(at {m['iteration'][-1]:,.0f})",
+                             f"(at {format_duration(m['wall_time'][-1])})", f"{rate:,.0f}"))
+                continue
+            i = hit[0]
+            rows.append((label, name, f"> {thr:g}", f"{curve[i]:+.2f}", f"{m['episodes'][i]:,.0f}",
+                         f"{m['env_steps'][i]:,.0f}", f"{m['iteration'][i]:,.0f}",
+                         format_duration(m["wall_time"][i]), f"{rate:,.0f}"))
+    return rows
+
+
+def curve_rows(run_dirs, episode_counts):
+    """(episodes, value) of each run's curve at the first iteration with at least that many episodes."""
+    rows = []
+    for d in run_dirs:
+        info, m, name, curve = run_curve(d)
+        episodes = np.array(m["episodes"])
+        cells = []
+        for k in episode_counts:
+            at = np.flatnonzero(episodes >= max(k, 1))
+            cells.append("-" if at.size == 0 else f"{curve[at[0]]:+.1f}")
+        rows.append((f"{info['algo']} seed {info['seed']}", name, *cells))
+    return rows
+
+
+def summarise_runs(args):
+    print(markdown_table(("run", "curve", "threshold", "value", "episodes", "env frames", "updates", "wall-clock",
+                          "frames/s (whole run)"), crossing_rows(args.runs, args.thresholds)))
+    print()
+    print(markdown_table(("run", "curve", *(f"ep {k:,}" for k in args.curve_episodes)),
+                         curve_rows(args.runs, args.curve_episodes)))
+
+
 def main(args):
+    if args.runs:
+        return summarise_runs(args)
     if args.repeat < 1 or args.updates < 1 or args.update_batch < 10:
         raise ValueError("need --repeat >= 1, --updates >= 1 and --update-batch >= 10")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter

@@ -1,0 +1,64 @@
+"""PPO on Pong: purerl/algos/ppo.py with Pong defaults and a sparse first layer for pixels.
+
+The algorithm is ppo.py's, unchanged (collect, GAE, clipped surrogate with
+minibatch Adam epochs; Yamazaki, "PPO-Clip", Algorithm 1). Two things differ:
+
+- defaults for Pong (21-point games of ~1,000-5,000 steps, rewards only at
+  points): 16 games x 128 steps per iteration, gamma 0.99, GAE lambda 0.95,
+  4 epochs of minibatches of 512, Adam lr 2.5e-4 held constant, clip 0.2
+  held constant, entropy bonus 0.01 (the Atari settings of Schulman et al.
+  2017 and CleanRL, with a fixed schedule so a run can be extended);
+- with sparse_input (the default), pi_theta's and V_phi's first layers read
+  only the nonzero pixels (purerl/sparse.py), which makes PPO on difference
+  frames (PongDiff-v0: 6,400 inputs, a few dozen nonzero) affordable on a
+  CPU; the numbers are the dense network's. Turn it off for the 7-value state
+  vector (`--env Pong-v0 --env-arg obs_type=state --set sparse_input=false`).
+
+Networks are ppo.py's tanh MLPs (hidden_sizes, default one layer of 200
+units, the width of Karpathy's network).
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from purerl.algos import ppo
+from purerl.algos.base import config_field, require
+from purerl.sparse import with_sparse_input
+
+DEFAULT_ENV = "PongDiff-v0"
+QUICK_CONFIG = {"total_steps": 2048, "num_envs": 4, "num_steps": 64, "minibatch_size": 128, "epochs": 2,
+                "hidden_sizes": (16,)}
+
+
+@dataclass(frozen=True)
+class Config(ppo.Config):
+    total_steps: int = config_field(10_000_000, "env steps of the run, summed over games")
+    num_envs: int = config_field(16, "games stepped in lock step (N); a batch is B = N * num_steps steps")
+    num_steps: int = config_field(128, "steps per game per iteration (T)")
+    gamma: float = config_field(0.99, "discount gamma of the returns and of GAE's delta_t")
+    lam: float = config_field(0.95, "GAE lambda: A_hat_t = sum_k (gamma lam)^k delta_{t+k}")
+    clip_schedule: Literal["constant", "linear"] = config_field("constant", "eps constant, or linear to 0 over total_steps")
+    epochs: int = config_field(4, "passes over the batch per iteration (K epochs)")
+    minibatch_size: int = config_field(512, "samples per Adam step; must divide num_envs * num_steps")
+    lr: float = config_field(2.5e-4, "Adam step size alpha")
+    lr_schedule: Literal["constant", "linear"] = config_field("constant", "alpha constant, or linear to 0 over total_steps")
+    ent_coef: float = config_field(0.01, "c_H: weight of the entropy bonus H(pi_theta(.|s_t))")
+    hidden_sizes: tuple[int, ...] = config_field((200,), "widths of the tanh hidden layers of pi_theta and V_phi")
+    dtype: Literal["float32", "float64"] = config_field("float32", "floating type of theta, phi and the batches")
+    sparse_input: bool = config_field(True, "first layers read only nonzero inputs (difference frames)")
+
+    def validate(self):
+        super().validate()
+        require(isinstance(self.sparse_input, bool), "sparse_input", self.sparse_input, "true or false")
+
+
+class Learner(ppo.Learner):
+    """ppo.Learner, its networks' first layers swapped for the sparse ones when cfg.sparse_input."""
+
+    def __init__(self, env, cfg, rng):
+        super().__init__(env, cfg, rng)
+        if cfg.sparse_input:
+            # The collector and the update reach the networks through these two
+            # objects, so swapping their `net` swaps it everywhere; theta and phi stay.
+            with_sparse_input(self.policy)
+            with_sparse_input(self.value_fn)
