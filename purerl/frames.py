@@ -25,15 +25,18 @@ last frame kept for that game:
 so no difference ever spans two episodes. Observations are float32 in
 {-1, 0, 1}; a difference frame of Pong has a few dozen nonzero pixels, which
 purerl/sparse.py exploits. "PongDiff-v0" (envs/registry.py) is Pong-v0's
-pixels through this wrapper and takes Pong-v0's keyword arguments.
+pixels through this wrapper and takes Pong-v0's keyword arguments, plus
+actions="updown" for Karpathy's two actions (`up_down_only`).
 """
+
+import dataclasses
 
 import numpy as np
 from numba import njit
 
 from envs import registry
 from envs.core import FINAL_OBS, HAS_FINAL, OBS, EnvSpec, Simulator
-from envs.spaces import Box
+from envs.spaces import Box, Discrete
 
 
 @njit(cache=True)
@@ -111,15 +114,43 @@ def difference_simulator(inner, env_id):
     )
 
 
-def pong_difference_simulator(**kwargs):
+def up_down_only(sim):
+    """`sim` with Karpathy's action set: Discrete(2), 0 = UP and 1 = DOWN (Pong-v0's actions 1 and 2).
+
+    Without NOOP the agent's paddle moves every step, so it is always visible
+    in a difference frame (a paddle at rest differences to nothing).
+    """
+    def wrap(kernel):
+        def step(state, params, rng, actions, autoreset, max_steps, elapsed, values, flags, obs):
+            bad = np.flatnonzero((actions < 0) | (actions > 1))
+            if bad.size:
+                return int(bad[0])  # nothing stepped; the shell names the action and Discrete(2)
+            return kernel(state, params, rng, actions + 1, autoreset, max_steps, elapsed, values, flags, obs)
+        return step
+
+    return dataclasses.replace(sim, action_space=Discrete(2), step=wrap(sim.step),
+                               step_parallel=wrap(sim.step_parallel), accepts="0 (UP) or 1 (DOWN)")
+
+
+def pong_difference_simulator(actions="all", **kwargs):
     """PongDiff-v0: Pong-v0's 80x80 pixel frames (obs_type="pixels"), differenced.
 
     Takes Pong-v0's keyword arguments (points_to_win, opp_speed, sticky_prob,
     hit_reward, max_episode_steps); obs_type other than "pixels" is refused.
+    actions: "all" (Pong-v0's Discrete(3): 0 NOOP, 1 UP, 2 DOWN) or "updown"
+    (Discrete(2): 0 UP, 1 DOWN, Karpathy's set; `up_down_only`).
     """
     obs_type = kwargs.pop("obs_type", "pixels")
     if obs_type != "pixels":
         raise ValueError(f"PongDiff-v0 differences pixel frames; got obs_type={obs_type!r}, accepted: 'pixels' "
                          "(use Pong-v0 with obs_type='state' for the state vector)")
+    if actions not in ("all", "updown"):
+        raise ValueError(f"PongDiff-v0: invalid actions={actions!r}; accepted: 'all' (NOOP, UP, DOWN) or "
+                         "'updown' (UP, DOWN)")
     inner = registry.simulator("Pong-v0", obs_type="pixels", **kwargs)
-    return difference_simulator(inner, "PongDiff-v0")
+    sim = difference_simulator(inner, "PongDiff-v0")
+    if actions == "updown":
+        sim = up_down_only(sim)
+        sim = dataclasses.replace(sim, spec=EnvSpec(sim.spec.id, sim.spec.max_episode_steps,
+                                                    {**sim.spec.kwargs, "actions": "updown"}))
+    return sim

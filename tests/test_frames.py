@@ -80,3 +80,19 @@ def test_spaces_info_render_and_errors():
     vec.reset()
     with pytest.raises(ValueError, match="invalid action 3"):
         vec.step(np.array([0, 3]))
+
+
+def test_updown_is_karpathys_action_set():
+    actions = np.random.default_rng(3).integers(0, 2, size=(200, 3))
+    two = play(envs.make_vec("PongDiff-v0", 3, seed=1, actions="updown", **KW), actions)
+    three = play(envs.make_vec("PongDiff-v0", 3, seed=1, **KW), actions + 1)  # 0 -> UP (1), 1 -> DOWN (2)
+    for a, b in zip(two[1:], three[1:]):
+        np.testing.assert_array_equal(a[0], b[0])
+    env = envs.make_vec("PongDiff-v0", 2, seed=0, actions="updown")
+    assert env.single_action_space.n == 2 and env.spec.kwargs["actions"] == "updown"
+    env.reset()
+    for bad in ([0, 2], [-1, 0]):
+        with pytest.raises(ValueError, match=r"invalid action .* accepted: 0 \(UP\) or 1 \(DOWN\)"):
+            env.step(np.array(bad))
+    with pytest.raises(ValueError, match="actions='left'"):
+        envs.make("PongDiff-v0", actions="left")

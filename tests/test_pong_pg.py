@@ -209,3 +209,13 @@ def test_eval_command_prints_the_win_rate(tmp_path, monkeypatch, capsys):
     assert main(["eval", str(run_dir), "--episodes", "4"]) == 0
     out = capsys.readouterr().out
     assert "of 4 games against the built-in opponent (win rate" in out
+
+
+def test_replica_plays_the_two_action_variant_with_the_same_numbers():
+    """With actions="updown" the env's actions are 0 = UP, 1 = DOWN; the replica maps a = 1 to UP either way."""
+    rows = []
+    for actions in ("all", "updown"):
+        env = envs.make_vec("PongDiff-v0", 2, seed=3, points_to_win=1, actions=actions)
+        learner = pong_pg.Learner(env, pong_pg.Config(num_envs=2, hidden=4), np.random.default_rng(3))
+        rows.append([learner.step() for _ in range(2)])
+    assert rows[0] == rows[1]

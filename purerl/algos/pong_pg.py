@@ -125,6 +125,8 @@ class Learner:
         if env.spec.id != DEFAULT_ENV:
             raise ValueError(f"reinforce-pong plays Pong difference frames; got environment {env.spec.id!r}, "
                              f"accepted: {DEFAULT_ENV!r} (with any of Pong-v0's --env-arg settings)")
+        # Pong-v0's UP and DOWN for the Bernoulli outcomes a = 1 and a = 0 (0 and 1 with actions="updown")
+        self.up, self.down = (UP, DOWN) if env.single_action_space.n == 3 else (UP - 1, DOWN - 1)
         shape = env.single_observation_space.shape
         self.env, self.cfg, self.rng = env, cfg, rng
         self.policy = pong_policy(shape[0], cfg.hidden)
@@ -139,7 +141,7 @@ class Learner:
         """Pong actions for difference frames obs (B, D): UP with probability p (greedy: UP iff p > 1/2)."""
         dist, _ = self.policy.distribution(self.theta, sparse_rows(obs, self.dtype))
         a = dist.mode() if greedy else dist.sample(self.rng)
-        return np.where(a == 1, UP, DOWN)
+        return np.where(a == 1, self.up, self.down)
 
     # ---- 1. collect ---------------------------------------------------------------
 
@@ -154,7 +156,7 @@ class Learner:
             x = sparse_rows(obs, self.dtype)
             dist, _ = self.policy.distribution(self.theta, x)
             a = dist.sample(self.rng)
-            obs, rewards, terminated, truncated, info = self.env.step(np.where(a == 1, UP, DOWN))
+            obs, rewards, terminated, truncated, info = self.env.step(np.where(a == 1, self.up, self.down))
             ended = (terminated | truncated) & counting
             self.stats.update(info, ended, ended)
             batch.episode_returns += info["episode_return"][ended].tolist()

@@ -145,6 +145,12 @@ def run_curve(run_dir):
     return info, metrics, name, np.array(metrics[name])
 
 
+def run_label(info):
+    """'ALGO on ENV (k=v, ...), seed S' from a run's config.json."""
+    kwargs = ", ".join(f"{k}={v}" for k, v in (info.get("env_kwargs") or {}).items())
+    return f"{info['algo']} on {info['env']}{f' ({kwargs})' if kwargs else ''}, seed {info['seed']}"
+
+
 def crossing_rows(run_dirs, thresholds):
     """One row per run and threshold: the first iteration whose curve value exceeds it."""
     from purerl.logger import format_duration
@@ -152,7 +158,7 @@ def crossing_rows(run_dirs, thresholds):
     rows = []
     for d in run_dirs:
         info, m, name, curve = run_curve(d)
-        label = f"{info['algo']} {info['env']} {info.get('env_kwargs') or ''} seed {info['seed']}".replace(" {}", "")
+        label = run_label(info)
         rate = m["env_steps"][-1] / m["wall_time"][-1]
         for thr in thresholds:
             hit = np.flatnonzero(curve > thr)
@@ -178,7 +184,7 @@ def curve_rows(run_dirs, episode_counts):
         for k in episode_counts:
             at = np.flatnonzero(episodes >= max(k, 1))
             cells.append("-" if at.size == 0 else f"{curve[at[0]]:+.1f}")
-        rows.append((f"{info['algo']} seed {info['seed']}", name, *cells))
+        rows.append((run_label(info), name, *cells))
     return rows
 
 
