@@ -61,6 +61,8 @@ def add_arguments(parser):
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per algorithm (default 5)")
     parser.add_argument("--steps", type=int, default=None, help="override every step budget")
     parser.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if importable")
+    parser.add_argument("--sb3", default="ppo,dqn", metavar="A,B",
+                        help="which SB3 zoo baselines to run when importable (default ppo,dqn)")
     parser.add_argument("--stop-at-solve", action="store_true",
                         help="end each run when it is solved (env steps/s then covers the run up to there)")
 
@@ -189,7 +191,9 @@ def main(args):
     if not args.no_sb3 and sb3_available():
         import stable_baselines3
 
-        for algo in SB3_ZOO:
+        for algo in [a for a in args.sb3.split(",") if a]:
+            if algo not in SB3_ZOO:
+                raise ValueError(f"unknown SB3 baseline {algo!r}; accepted: {', '.join(SB3_ZOO)}")
             budget = args.steps or SB3_ZOO[algo]["n_timesteps"]
             runs = []
             for seed in seeds:
