@@ -97,6 +97,22 @@ def test_kernel_and_array_paths_agree(monkeypatch, dtype):
         np.testing.assert_allclose(fused, arrays, rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_flushes_subnormal_moments_to_zero(path, dtype):
+    # Weight 0's gradient is 0 after one nonzero step (a dead ReLU): its m and
+    # v decay by 1/2 per step through the subnormal range (below finfo.tiny)
+    # for about 50 (float32) or 1000 (float64) steps unless flushed to 0.
+    tiny = np.finfo(dtype).tiny
+    opt = Adam(0.01, beta1=0.5, beta2=0.5)
+    theta = np.zeros(2, dtype=dtype)
+    for g in [1.0] + [0.0] * 1100:
+        opt.step(theta, np.array([g, 1.0], dtype=dtype))
+        for x in (opt.m[0], opt.v[0]):
+            assert x == 0.0 or abs(x) >= tiny
+    assert opt.m[0] == 0.0 and opt.v[0] == 0.0
+    assert opt.m[1] == opt.v[1] == 1.0  # normal moments are untouched (g = 1 throughout)
+
+
 QUADRATIC_STEPS = 1500
 
 
