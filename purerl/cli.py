@@ -6,15 +6,25 @@ value, an unreadable checkpoint) ends as one line `purerl CMD: error: ...`
 on stderr with exit status 1 or 2, never a traceback.
 """
 
-import argparse
-import importlib
-import pkgutil
-import sys
+import os
 
-import purerl.bench
-from purerl import __version__
-from purerl.algos import registry
-from purerl.checkpoint import CheckpointError
+# purerl's networks are small: a second BLAS thread only adds synchronisation
+# and, on a busy 2-core machine, made training many times slower. One thread
+# unless the user chose otherwise. This has to run before numpy is imported,
+# so it sits above the imports (`python -m purerl` and the `purerl` script
+# both import this module first).
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import pkgutil  # noqa: E402
+import sys  # noqa: E402
+
+import purerl.bench  # noqa: E402
+from purerl import __version__  # noqa: E402
+from purerl.algos import registry  # noqa: E402
+from purerl.checkpoint import CheckpointError  # noqa: E402
 
 
 class CliError(Exception):
