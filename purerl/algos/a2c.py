@@ -42,11 +42,12 @@ from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rn
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
                                rng_state_dict)
 from purerl.algos.fitted_v import value_loss
-from purerl.backend import array_module, get_xp, to_device, to_numpy
+from purerl.algos.onpolicy import act, build_networks, load_vector
+from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.estimators import discounted_returns, nstep_returns
 from purerl.optim import RMSProp, Adam, clip_grad_norm, linear_schedule
-from purerl.policies import ValueFunction, entropy_regularized_policy_gradient, make_policy
+from purerl.policies import entropy_regularized_policy_gradient
 from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
@@ -149,43 +150,13 @@ def actor_critic_gradients(policy, value_fn, theta, phi, rollout, cfg):
     return g_theta, g_phi, metrics
 
 
-def build_actor_critic(env, cfg, rng):
-    """pi_theta and V_phi (separate MLPs of cfg.hidden_sizes) and their flat parameters on the backend."""
-    xp = array_module()
-    dtype = np.dtype(cfg.dtype)
-    policy = make_policy(env.single_observation_space, env.single_action_space, cfg.hidden_sizes, dtype=dtype)
-    value_fn = ValueFunction(env.single_observation_space.shape[0], cfg.hidden_sizes, dtype=dtype)
-    return policy, value_fn, policy.init(rng, xp=xp), value_fn.init(rng, xp=xp)
-
-
-def policy_actions(policy, theta, obs, rng, greedy, action_space):
-    """pi_theta's mode (greedy) or a sample for a batch of host observations; host numpy actions.
-
-    Box actions are clipped to the space's bounds, as the collector does
-    before stepping: a Gaussian's mean or sample may lie outside them.
-    """
-    obs = to_device(np.asarray(obs, dtype=theta.dtype), get_xp(theta))
-    actions = to_numpy(policy.act(theta, obs, rng, greedy=greedy))
-    if hasattr(action_space, "n"):
-        return actions
-    return np.clip(actions, action_space.low, action_space.high)
-
-
-def load_vector(target, saved, name):
-    """Copy a checkpointed flat vector into `target` in place (views stay valid)."""
-    saved = np.asarray(saved)
-    if saved.shape != target.shape:
-        raise ValueError(f"checkpoint {name} has shape {saved.shape}; this network needs {target.shape}")
-    target[...] = to_device(saved.astype(target.dtype), get_xp(target))
-
-
 class Learner:
     """A2C on a vector env (module docstring). Discrete or Box actions."""
 
     def __init__(self, env, cfg, rng):
         cfg.validate()
         self.env, self.cfg, self.rng = env, cfg, rng
-        self.policy, self.value_fn, self.theta, self.phi = build_actor_critic(env, cfg, rng)
+        self.policy, self.value_fn, _, self.theta, self.phi = build_networks(env, cfg.hidden_sizes, cfg.dtype, rng)
         self.actor_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=True)
         self.critic_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=False)
         end = 0.0 if cfg.lr_schedule == "linear" else cfg.lr
@@ -197,7 +168,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return policy_actions(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def step(self):
         """One iteration: collect, estimate, update, log (module docstring)."""

@@ -51,8 +51,8 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.a2c import (actor_critic_gradients, build_actor_critic, load_vector, make_optimizer,
-                              policy_actions)
+from purerl.algos.a2c import actor_critic_gradients, make_optimizer
+from purerl.algos.onpolicy import act, build_networks, load_vector
 from envs.vector import VecEnv
 from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
@@ -134,7 +134,7 @@ class Learner:
         if cfg.num_workers > 1 and not hasattr(env, "sim"):
             raise ValueError(f"A3C builds one env per worker from a purerl vector env; got {env!r}")
         self.env, self.cfg, self.rng = env, cfg, rng
-        self.policy, self.value_fn, self.theta, self.phi = build_actor_critic(env, cfg, rng)
+        self.policy, self.value_fn, _, self.theta, self.phi = build_networks(env, cfg.hidden_sizes, cfg.dtype, rng)
         # The shared optimizers: one set of statistics for all workers (Mnih et al.'s shared RMSProp).
         self.actor_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=True)
         self.critic_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=False)
@@ -152,7 +152,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return policy_actions(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def _shared_steps(self):
         """T, the global step counter: the sum of the workers' own counts (no lock needed)."""

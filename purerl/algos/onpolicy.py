@@ -1,4 +1,4 @@
-"""Pieces shared by the actor-critic learners TRPO / NPG and PPO.
+"""Pieces shared by the on-policy learners (REINFORCE, A2C, A3C, TRPO / NPG, PPO).
 
 Building pi_theta and V_phi for an environment, GAE advantages and
 lambda-return targets from a rollout, and copying checkpointed vectors back

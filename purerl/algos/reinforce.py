@@ -48,7 +48,7 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.a2c import build_actor_critic, load_vector, policy_actions
+from purerl.algos.onpolicy import act, build_networks, load_vector
 from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require, require_choice,
                                require_nonnegative, require_positive, require_unit_interval, rng_state_dict)
 from purerl.algos.fitted_v import fit_values, fitted_v_iteration
@@ -195,7 +195,7 @@ class Learner:
     def __init__(self, env, cfg, rng):
         cfg.validate()
         self.env, self.cfg, self.rng = env, cfg, rng
-        self.policy, self.value_fn, self.theta, self.phi = build_actor_critic(env, cfg, rng)
+        self.policy, self.value_fn, _, self.theta, self.phi = build_networks(env, cfg.hidden_sizes, cfg.dtype, rng)
         self.use_value = cfg.baseline == "value"
         if not self.use_value:
             self.value_fn = self.phi = None
@@ -209,7 +209,7 @@ class Learner:
 
     def act(self, obs, greedy=True):
         """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return policy_actions(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def _flat_valid(self, x, rollout):
         """A (T, N) array as (B,) over the valid steps, on theta's device and in its dtype."""
