@@ -51,6 +51,8 @@ from purerl.policies import entropy_regularized_policy_gradient
 from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
+# bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
+BENCH = {"config": {}, "steps": 200_000}
 QUICK_CONFIG = {"total_steps": 640, "num_envs": 4, "num_steps": 16, "hidden_sizes": (16,)}
 
 

@@ -62,6 +62,8 @@ from purerl.optim import linear_schedule
 from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
+# bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
+BENCH = {"config": {}, "steps": 200_000}
 DETERMINISTIC = False
 QUICK_CONFIG = {"total_steps": 1024, "num_workers": 2, "num_envs": 2, "num_steps": 8,
                 "steps_per_iteration": 256, "hidden_sizes": (16,)}

@@ -53,6 +53,10 @@ from purerl.noise import NOISES, GaussianNoise, make_noise
 from purerl.optim import Adam, clip_grad_norm
 
 DEFAULT_ENV = "Pendulum-v1"
+# bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
+# The target: a greedy mean of -250 on Pendulum-v1 within 30k env steps.
+BENCH = {"config": {}, "steps": 30_000, "env": "Pendulum-v1", "threshold": -250.0, "solved_by": "greedy",
+         "eval_every": 500}
 QUICK_CONFIG = {"total_steps": 400, "learning_starts": 100, "train_freq": 50, "gradient_steps": 8,
                 "batch_size": 16, "hidden_sizes": (16, 16), "buffer_size": 300, "noise": "ou"}
 

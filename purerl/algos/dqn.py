@@ -47,6 +47,9 @@ from purerl.nn import MLP
 from purerl.optim import Adam, clip_grad_norm, linear_schedule
 
 DEFAULT_ENV = "CartPole-v1"
+# bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
+# Judged by greedy evaluation: training episodes carry epsilon-greedy exploration.
+BENCH = {"config": {}, "steps": 50_000, "solved_by": "greedy"}
 QUICK_CONFIG = {"total_steps": 600, "learning_starts": 200, "train_freq": 64, "gradient_steps": 4,
                 "batch_size": 16, "hidden_sizes": (16, 16), "buffer_size": 500, "target_update_interval": 4}
 

@@ -60,6 +60,8 @@ from purerl.policies import eta_gradient, policy_gradient
 from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
+# bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
+BENCH = {"config": {}, "steps": 150_000}
 QUICK_CONFIG = {"total_steps": 800, "num_envs": 4, "episodes_per_env": 1, "hidden_sizes": (16,),
                 "vf_epochs": 2, "vf_batch_size": 32}
 

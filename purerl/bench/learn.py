@@ -1,31 +1,42 @@
-"""Learning speed on CartPole-v1: seeds solved, env steps and seconds to a 100-episode mean of 475, env steps/s.
+"""Learning speed: seeds solved, env steps and seconds to solve, env steps/s, vs Stable-Baselines3.
 
 For each registered algorithm that declares a benchmark (below) and each
-seed, one training run on CartPole-v1 is timed from the first `step()` to the
-end of its step budget (construction and numba compilation excluded: one
-short warm-up run per algorithm comes first). A run is *solved* when the mean
-return of its last 100 finished training episodes (fewer at the start:
-EpisodeStats' window) first reaches 475, the solved threshold of CartPole-v1;
-the table reports the fraction of seeds solved, the median env steps,
-wall-clock seconds and CPU seconds of the process (time.process_time, which
-a busy machine inflates much less than wall-clock) at that moment over the
-solved seeds, and env steps per wall-clock second over the whole run.
+seed, one training run is timed from the first `step()` to the end of its
+step budget (construction and numba compilation excluded: one short warm-up
+run per algorithm comes first). When a run counts as *solved* depends on the
+algorithm's declaration:
+
+- "train_mean" (default): the mean return of the last 100 finished training
+  episodes first reaches the threshold. This is how the on-policy learners
+  are compared with SB3's PPO (issue 5's criterion).
+- "greedy": every `eval_every` env steps the greedy policy plays 20 fresh
+  episodes (purerl.evaluate, seeds 1000 + seed ...); solved when their mean
+  reaches the threshold. The clock is paused during these evaluations, the
+  measuring instrument. Off-policy learners train with exploration noise, so
+  their training episodes understate the policy they have learned.
+
+The table reports the fraction of seeds solved; the median env steps,
+wall-clock seconds and process CPU seconds (time.process_time, which a busy
+machine inflates much less than wall-clock) at that moment over the solved
+seeds; and env steps per wall-clock second of training.
 
 The benchmark convention: an algorithm module `purerl/algos/NAME.py` takes
 part when it defines
 
-    BENCH = {"config": {...Config field overrides for CartPole-v1...}, "steps": N}
+    BENCH = {"config": {...Config overrides...}, "steps": N,
+             "env": "CartPole-v1", "threshold": None, "solved_by": "train_mean", "eval_every": 1024}
 
-N being the run's step budget (it also sets total_steps, so schedules end
-there). `--algos NAME,...` may name registered algorithms without BENCH;
-they run with their default Config for their default total_steps.
+where only "config" and "steps" are required; N is the step budget (it also
+sets total_steps, so schedules end there); threshold None means the env
+spec's reward_threshold (475 for CartPole-v1). `--algos NAME,...` may name
+registered algorithms without BENCH; they run with their default Config on
+CartPole-v1.
 
 When stable_baselines3 is importable, SB3's PPO and DQN with the
-rl-baselines3-zoo CartPole-v1 hyperparameters (`SB3_ZOO` below; Gymnasium's
-CartPole-v1, torch limited to one thread) run in the same invocation on the
-same seeds, and the table adds the wall-clock ratio SB3 / purerl of the
-median seconds to solve for ppo and dqn. Set OPENBLAS_NUM_THREADS=1 on a
-shared or 2-core machine (README, "bench nn").
+rl-baselines3-zoo CartPole-v1 hyperparameters (`SB3_ZOO`; Gymnasium's
+CartPole-v1, torch on one thread) run in the same invocation on the same
+seeds, judged by the same criterion as purerl's learner of the same name, and
+that learner's row gets the ratio SB3 / purerl of the median seconds to solve.
 """
 
 import os
@@ -35,9 +46,9 @@ import numpy as np
 
 from purerl.bench import markdown_table
 
-ENV = "CartPole-v1"
-THRESHOLD = 475.0
 WINDOW = 100
+EVAL_EPISODES = 20
+CRITERIA = ("train_mean", "greedy")
 
 # rl-baselines3-zoo, hyperparams/ppo.yml and dqn.yml, "CartPole-v1" (lin_X: linear decay from X to 0).
 SB3_ZOO = {
@@ -51,8 +62,8 @@ SB3_ZOO = {
                        "exploration_final_eps": 0.04, "policy_kwargs": {"net_arch": [256, 256]}}},
 }
 
-COLUMNS = ("algorithm", "seeds solved", "median steps to 475", "median wall s to 475",
-           "median CPU s to 475", "env steps/s", "budget", "SB3 / purerl (wall, CPU)")
+COLUMNS = ("algorithm", "env", "solved when", "seeds solved", "median steps to solve", "median wall s",
+           "median CPU s", "env steps/s", "budget", "SB3 / purerl (wall, CPU)")
 
 
 def add_arguments(parser):
@@ -68,14 +79,21 @@ def add_arguments(parser):
 
 
 def bench_spec(name):
-    """(module, config overrides, step budget) of a registered algorithm."""
+    """The BENCH declaration of a registered algorithm, defaults filled in:
+    (module, {"config", "steps", "env", "threshold", "solved_by", "eval_every"})."""
+    import envs
     from purerl.algos import registry
 
     module = registry.load(name)
-    spec = getattr(module, "BENCH", None)
-    if spec is None:
-        return module, {}, module.Config().total_steps
-    return module, dict(spec.get("config", {})), int(spec["steps"])
+    declared = getattr(module, "BENCH", None) or {"config": {}, "steps": module.Config().total_steps}
+    spec = {"env": "CartPole-v1", "threshold": None, "solved_by": "train_mean", "eval_every": 1024, **declared}
+    spec["config"], spec["steps"] = dict(spec.get("config", {})), int(spec["steps"])
+    if spec["threshold"] is None:
+        spec["threshold"] = envs.make(spec["env"]).spec.reward_threshold
+    if spec["threshold"] is None or spec["solved_by"] not in CRITERIA:
+        raise ValueError(f"{name}: BENCH needs a threshold (its env has none) and solved_by in {CRITERIA}; "
+                         f"got {declared!r}")
+    return module, spec
 
 
 def default_algorithms():
@@ -84,22 +102,70 @@ def default_algorithms():
     return [n for n in registry.names() if getattr(registry.load(n), "BENCH", None) is not None]
 
 
-def run_purerl(module, overrides, steps, seed, stop_at_solve=False):
+class SolveClock:
+    """Times a run and notes (env steps, wall s, CPU s) when it is first solved.
+
+    `pause()` / `resume()` bracket evaluations, which are not the learner's time.
+    """
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+        self.solved = (None, None, None)
+        self.resume()
+
+    def resume(self):
+        self._t0, self._c0 = time.perf_counter(), time.process_time()
+
+    def pause(self):
+        self.wall += time.perf_counter() - self._t0
+        self.cpu += time.process_time() - self._c0
+
+    def elapsed(self):
+        return self.wall + time.perf_counter() - self._t0, self.cpu + time.process_time() - self._c0
+
+    def mark(self, env_steps):
+        if self.solved[0] is None:
+            self.solved = (env_steps, *self.elapsed())
+
+
+def greedy_mean(act, env_name, seed):
+    """Mean return of EVAL_EPISODES greedy episodes on fresh games seeded 1000 + seed, ..."""
+    from purerl.evaluate import evaluate
+
+    return float(evaluate(act, env_name, episodes=EVAL_EPISODES, seed=1000 + seed).mean())
+
+
+def is_solved(spec, clock, act, mean_return, env_steps, next_eval, seed):
+    """Check the run's criterion after an iteration; returns (solved now, next evaluation step)."""
+    if spec["solved_by"] == "train_mean":
+        return mean_return >= spec["threshold"], next_eval
+    if env_steps < next_eval:
+        return False, next_eval
+    clock.pause()
+    solved = greedy_mean(act, spec["env"], seed) >= spec["threshold"]
+    clock.resume()
+    return solved, env_steps + spec["eval_every"]
+
+
+def run_purerl(module, spec, seed, steps=None, stop_at_solve=False):
     """One timed run: (env steps, wall s, CPU s at solve, or None each; env steps, wall s of the run)."""
     import envs
 
-    cfg = module.Config(**{**overrides, "total_steps": steps})
-    learner = module.Learner(envs.make_vec(ENV, getattr(cfg, "num_envs", 1), seed=seed), cfg,
-                             np.random.default_rng(seed))
-    solved = (None, None, None)
-    t0, c0 = time.perf_counter(), time.process_time()
+    steps = steps or spec["steps"]
+    cfg = module.Config(**{**spec["config"], "total_steps": steps})
+    env = envs.make_vec(spec["env"], getattr(cfg, "num_envs", 1), seed=seed)
+    learner = module.Learner(env, cfg, np.random.default_rng(seed))
+    clock, next_eval = SolveClock(), spec["eval_every"]
     while learner.env_steps < steps:
         row = learner.step()
-        if solved[0] is None and row["mean_return"] >= THRESHOLD:
-            solved = (learner.env_steps, time.perf_counter() - t0, time.process_time() - c0)
-            if stop_at_solve:
-                break
-    return (*solved, learner.env_steps, time.perf_counter() - t0)
+        if clock.solved[0] is None:
+            solved, next_eval = is_solved(spec, clock, learner.act, row["mean_return"], learner.env_steps,
+                                          next_eval, seed)
+            if solved:
+                clock.mark(learner.env_steps)
+                if stop_at_solve:
+                    break
+    return (*clock.solved, learner.env_steps, clock.elapsed()[0])
 
 
 def _zoo_value(value):
@@ -109,8 +175,8 @@ def _zoo_value(value):
     return value
 
 
-def run_sb3(algo, seed, steps=None, stop_at_solve=False):
-    """SB3 with the zoo settings: the same four numbers as run_purerl."""
+def run_sb3(algo, spec, seed, steps=None, stop_at_solve=False):
+    """SB3 with the zoo settings, judged by `spec`'s criterion: the same five numbers as run_purerl."""
     import torch
     from stable_baselines3 import DQN, PPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -119,40 +185,42 @@ def run_sb3(algo, seed, steps=None, stop_at_solve=False):
     torch.set_num_threads(1)
     zoo = SB3_ZOO[algo]
     steps = steps or zoo["n_timesteps"]
-    env = make_vec_env(ENV, n_envs=zoo["n_envs"], seed=seed)
+    env = make_vec_env(spec["env"], n_envs=zoo["n_envs"], seed=seed)
     kwargs = {k: _zoo_value(v) for k, v in zoo["kwargs"].items()}
     model = (PPO if algo == "ppo" else DQN)("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **kwargs)
 
-    class Solved(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.solved = (None, None, None)
-            self.t0 = self.c0 = 0
+    def act(obs, greedy=True):
+        return model.predict(obs, deterministic=greedy)[0]
 
+    class Solved(BaseCallback):
         def _on_training_start(self):
-            self.t0, self.c0 = time.perf_counter(), time.process_time()
+            self.clock, self.next_eval = SolveClock(), spec["eval_every"]
 
         def _on_step(self):
+            if self.clock.solved[0] is not None or not any(self.locals.get("dones", [])):
+                return True
             buffer = self.model.ep_info_buffer
-            if self.solved[0] is None and buffer and any(self.locals.get("dones", [])):
-                if np.mean([info["r"] for info in buffer]) >= THRESHOLD:
-                    self.solved = (self.model.num_timesteps, time.perf_counter() - self.t0,
-                                   time.process_time() - self.c0)
-                    return not stop_at_solve
+            mean_return = np.mean([info["r"] for info in buffer]) if buffer else -np.inf
+            solved, self.next_eval = is_solved(spec, self.clock, act, mean_return, self.model.num_timesteps,
+                                               self.next_eval, seed)
+            if solved:
+                self.clock.mark(self.model.num_timesteps)
+                return not stop_at_solve
             return True
 
     callback = Solved()
-    t0 = time.perf_counter()
     model.learn(total_timesteps=steps, callback=callback)
-    return (*callback.solved, model.num_timesteps, time.perf_counter() - t0)
+    return (*callback.clock.solved, model.num_timesteps, callback.clock.elapsed()[0])
 
 
-def summarize(name, runs, budget):
+def summarize(name, spec, runs, budget):
     """A table row from a list of run_* results; also returns (median wall s, median CPU s) to solve."""
     solved = [r for r in runs if r[0] is not None]
     steps, wall, cpu = (np.median([r[i] for r in solved]) if solved else np.nan for i in range(3))
     rate = np.median([r[3] / r[4] for r in runs])
-    row = [name, f"{len(solved)}/{len(runs)}", "-" if not solved else f"{steps:,.0f}",
+    when = (f"last-{WINDOW} mean >= {spec['threshold']:g}" if spec["solved_by"] == "train_mean"
+            else f"greedy {EVAL_EPISODES}-ep mean >= {spec['threshold']:g}")
+    row = [name, spec["env"], when, f"{len(solved)}/{len(runs)}", "-" if not solved else f"{steps:,.0f}",
            "-" if not solved else f"{wall:.2f}", "-" if not solved else f"{cpu:.2f}",
            f"{rate:,.0f}", f"{budget:,}", ""]
     return row, (wall, cpu)
@@ -171,38 +239,48 @@ def sb3_available():
     return True
 
 
+def bench_algorithm(name, args):
+    """Warm up, run every seed, print progress; returns (table row, spec, (wall, CPU) medians)."""
+    module, spec = bench_spec(name)
+    budget = args.steps or spec["steps"]
+    quick = getattr(module, "QUICK_CONFIG", {})
+    warmup = {**spec, "config": {**spec["config"], **quick}, "solved_by": "train_mean"}
+    run_purerl(module, warmup, seed=0, steps=quick.get("total_steps", 1000))  # numba compilation
+    runs = []
+    for seed in range(args.seeds):
+        runs.append(run_purerl(module, spec, seed, budget, args.stop_at_solve))
+        _progress(name, seed, runs[-1])
+    row, seconds = summarize(name, spec, runs, budget)
+    return row, spec, seconds
+
+
+def bench_sb3(algo, spec, args):
+    import stable_baselines3
+
+    if algo not in SB3_ZOO:
+        raise ValueError(f"unknown SB3 baseline {algo!r}; accepted: {', '.join(SB3_ZOO)}")
+    budget = args.steps or SB3_ZOO[algo]["n_timesteps"]
+    runs = []
+    for seed in range(args.seeds):
+        runs.append(run_sb3(algo, spec, seed, budget, args.stop_at_solve))
+        _progress(f"sb3-{algo}", seed, runs[-1])
+    return summarize(f"SB3 {stable_baselines3.__version__} {algo} (zoo)", spec, runs, budget)
+
+
 def main(args):
     names = args.algos.split(",") if args.algos else default_algorithms()
-    seeds = range(args.seeds)
     if os.environ.get("OPENBLAS_NUM_THREADS") != "1":
         print("note: OPENBLAS_NUM_THREADS is not 1; numpy's BLAS threads may slow small networks on a busy machine")
-    rows, seconds = [], {}
+    rows, specs, seconds = {}, {}, {}
     for name in names:
-        module, overrides, budget = bench_spec(name)
-        budget = args.steps or budget
-        run_purerl(module, {**overrides, **getattr(module, "QUICK_CONFIG", {})},
-                   getattr(module, "QUICK_CONFIG", {}).get("total_steps", 1000), seed=0)  # warm-up: numba
-        runs = []
-        for seed in seeds:
-            runs.append(run_purerl(module, overrides, budget, seed, args.stop_at_solve))
-            _progress(name, seed, runs[-1])
-        row, seconds[name] = summarize(name, runs, budget)
-        rows.append(row)
+        rows[name], specs[name], seconds[name] = bench_algorithm(name, args)
+    sb3_rows = []
     if not args.no_sb3 and sb3_available():
-        import stable_baselines3
-
         for algo in [a for a in args.sb3.split(",") if a]:
-            if algo not in SB3_ZOO:
-                raise ValueError(f"unknown SB3 baseline {algo!r}; accepted: {', '.join(SB3_ZOO)}")
-            budget = args.steps or SB3_ZOO[algo]["n_timesteps"]
-            runs = []
-            for seed in seeds:
-                runs.append(run_sb3(algo, seed, budget, args.stop_at_solve))
-                _progress(f"sb3-{algo}", seed, runs[-1])
-            row, sb3_seconds = summarize(f"SB3 {stable_baselines3.__version__} {algo} (zoo)", runs, budget)
-            rows.append(row)
-            for ours in rows:
-                if ours[0] == algo and algo in seconds and not np.isnan(seconds[algo][0] + sb3_seconds[0]):
-                    wall, cpu = (s / o for s, o in zip(sb3_seconds, seconds[algo]))
-                    ours[-1] = f"{wall:.1f}, {cpu:.1f}"
-    print(markdown_table(COLUMNS, rows))
+            spec = specs.get(algo) or bench_spec(algo)[1]
+            row, sb3_seconds = bench_sb3(algo, spec, args)
+            sb3_rows.append(row)
+            if algo in seconds and not np.isnan(seconds[algo][0] + sb3_seconds[0]):
+                wall, cpu = (s / o for s, o in zip(sb3_seconds, seconds[algo]))
+                rows[algo][-1] = f"{wall:.1f}, {cpu:.1f}"
+    print(markdown_table(COLUMNS, list(rows.values()) + sb3_rows))
