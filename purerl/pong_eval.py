@@ -50,8 +50,9 @@ class PongResult:
         """One line: wins, win rate, mean point difference (with its standard error), truncations."""
         d = self.point_difference
         sem = d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else float("nan")
-        line = (f"won {self.wins} of {self.games} games against the built-in opponent (win rate {self.win_rate:.2f}); "
-                f"mean point difference {d.mean():+.2f} ± {sem:.2f} (s.e.), mean length {self.lengths.mean():,.0f} steps")
+        line = (f"won {self.wins} of {self.games} games against the built-in opponent "
+                f"(win rate {self.win_rate:.2f}); mean point difference {d.mean():+.2f} ± {sem:.2f} (s.e.), "
+                f"mean length {self.lengths.mean():,.0f} steps")
         n_cut = int(self.truncated.sum())
         return line + (f"; {n_cut} cut by the time limit" if n_cut else "")
 

@@ -40,7 +40,6 @@ from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rn
                                require_positive, require_unit_interval, rng_state_dict)
 from purerl.algos.onpolicy import load_vector
 from purerl.baselines import standardize, standardize_episodes
-from purerl.distributions import Bernoulli
 from purerl.estimators import discounted_returns
 from purerl.optim import RMSProp
 from purerl.policies import BernoulliPolicy

@@ -37,11 +37,13 @@ class Config(ppo.Config):
     num_steps: int = config_field(128, "steps per game per iteration (T)")
     gamma: float = config_field(0.99, "discount gamma of the returns and of GAE's delta_t")
     lam: float = config_field(0.95, "GAE lambda: A_hat_t = sum_k (gamma lam)^k delta_{t+k}")
-    clip_schedule: Literal["constant", "linear"] = config_field("constant", "eps constant, or linear to 0 over total_steps")
+    clip_schedule: Literal["constant", "linear"] = config_field(
+        "constant", "eps constant, or linear to 0 over total_steps")
     epochs: int = config_field(4, "passes over the batch per iteration (K epochs)")
     minibatch_size: int = config_field(512, "samples per Adam step; must divide num_envs * num_steps")
     lr: float = config_field(2.5e-4, "Adam step size alpha")
-    lr_schedule: Literal["constant", "linear"] = config_field("constant", "alpha constant, or linear to 0 over total_steps")
+    lr_schedule: Literal["constant", "linear"] = config_field(
+        "constant", "alpha constant, or linear to 0 over total_steps")
     ent_coef: float = config_field(0.01, "c_H: weight of the entropy bonus H(pi_theta(.|s_t))")
     hidden_sizes: tuple[int, ...] = config_field((200,), "widths of the tanh hidden layers of pi_theta and V_phi")
     dtype: Literal["float32", "float64"] = config_field("float32", "floating type of theta, phi and the batches")
