@@ -55,7 +55,7 @@ def _as_index(owner, name, x, n, xp):
             f"{owner}: {name} must be integers in [0, {n - 1}], "
             f"got values from {int(x.min())} to {int(x.max())}"
         )
-    return x.astype(xp.int64)
+    return x.astype(xp.int64, copy=False)
 
 
 def _check_shape(owner, name, x, shape):
@@ -164,7 +164,7 @@ class Categorical:
     def log_prob(self, a):
         """log pi_a for actions a (B,), shape (B,)."""
         a = self._actions(a)
-        return self.xp.take_along_axis(self.logp, a[:, None], axis=1)[:, 0]
+        return self.logp[self.xp.arange(self.shape[0]), a]
 
     def entropy(self):
         """H = -sum_k pi_k log pi_k, shape (B,)."""
@@ -177,10 +177,8 @@ class Categorical:
 
     def score(self, a):
         """d log pi_a / d logits = onehot(a) - pi, shape (B, K)."""
-        a = self._actions(a)
-        g = -self.probs
-        g[self.xp.arange(self.shape[0]), a] += 1.0
-        return g
+        onehot = self.xp.arange(self.shape[1]) == self._actions(a)[:, None]  # (B, K)
+        return onehot.astype(self.probs.dtype) - self.probs
 
     def entropy_grad(self):
         """dH / d logits = -pi * (log pi + H), shape (B, K)."""
