@@ -130,10 +130,11 @@ def actor_critic_gradients(policy, value_fn, theta, phi, rollout, cfg):
     """
     returns, advantages = returns_and_advantages(rollout, cfg.gamma, cfg.n_step)
     obs, actions = rollout.flat("obs"), rollout.flat("actions")
-    adv = advantages.reshape(-1)
+    flat_advantages = advantages.reshape(-1)
     if cfg.normalize_advantages:
-        adv = standardize(adv)
-    g_theta, dist = entropy_regularized_policy_gradient(policy, theta, obs, actions, adv, cfg.ent_coef)
+        flat_advantages = standardize(flat_advantages)
+    g_theta, dist = entropy_regularized_policy_gradient(policy, theta, obs, actions, flat_advantages,
+                                                        cfg.ent_coef)
     v_loss, g_phi = value_loss(value_fn, phi, obs, returns.reshape(-1))
     g_phi *= cfg.vf_coef
     if cfg.max_grad_norm is None:
@@ -143,7 +144,7 @@ def actor_critic_gradients(policy, value_fn, theta, phi, rollout, cfg):
         g_theta, grad_norm = clip_grad_norm(g_theta, cfg.max_grad_norm)
         g_phi, vf_grad_norm = clip_grad_norm(g_phi, cfg.max_grad_norm)
     metrics = {
-        "policy_loss": -float((rollout.flat("log_probs") * adv).mean()),
+        "policy_loss": -float((rollout.flat("log_probs") * flat_advantages).mean()),
         "value_loss": float(v_loss),
         "entropy": float(dist.entropy().mean()),
         "grad_norm": grad_norm,

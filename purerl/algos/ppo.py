@@ -198,8 +198,8 @@ class Learner:
         """
         if not self.cfg.normalize_advantages:
             return batch
-        adv = batch["advantages"]
-        chunks = adv.reshape(-1, min(self.cfg.minibatch_size, adv.shape[0]))
+        advantages = batch["advantages"]
+        chunks = advantages.reshape(-1, min(self.cfg.minibatch_size, advantages.shape[0]))
         return {**batch, "advantages": standardize(chunks, axis=1).reshape(-1)}
 
     def minibatch_loss_gradient(self, mb, clip_eps, theta_old, metrics=True):
@@ -210,19 +210,21 @@ class Learner:
         """
         cfg = self.cfg
         n = self.policy.n_params
-        adv = mb["advantages"]  # standardized per minibatch already (normalized)
+        advantages = mb["advantages"]  # standardized per minibatch already (normalized)
         dist, cache = self.policy.distribution(self.theta, mb["obs"])
         log_probs = dist.log_prob(mb["actions"])
         old_dist, g_kl, clip_fraction = None, None, float("nan")
         if cfg.loss == "clip":
-            objective, g_log_probs, clip_fraction = clip_objective(log_probs, mb["log_probs"], adv, clip_eps)
+            objective, g_log_probs, clip_fraction = clip_objective(log_probs, mb["log_probs"], advantages,
+                                                                   clip_eps)
         else:
             old_dist, _ = self.policy.distribution(theta_old, mb["obs"])
-            objective, g_log_probs, g_kl = kl_penalty_objective(log_probs, mb["log_probs"], adv,
+            objective, g_log_probs, g_kl = kl_penalty_objective(log_probs, mb["log_probs"], advantages,
                                                                 old_dist.kl(dist), self.beta)
         g_entropy = None
         if cfg.ent_coef > 0:
-            g_entropy = get_xp(adv).full(adv.shape, cfg.ent_coef / adv.shape[0], dtype=adv.dtype)
+            batch = advantages.shape[0]
+            g_entropy = get_xp(advantages).full(batch, cfg.ent_coef / batch, dtype=advantages.dtype)
         g_eta = eta_gradient(dist, mb["actions"], g_log_probs, g_entropy, old_dist, g_kl)
         g_theta = self.grad[:n]
         g_theta[...] = self.policy.backward(self.theta, cache, g_eta)

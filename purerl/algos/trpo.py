@@ -79,15 +79,15 @@ class Config:
         require_choice("dtype", self.dtype, ("float32", "float64"))
 
 
-def policy_step(policy, theta, obs, actions, log_probs_old, advantages, cfg):
+def policy_step(policy, theta, obs, actions, old_log_probs, advantages, cfg):
     """Step 3: one natural-gradient (NPG) or trust-region (TRPO) update of theta in place.
 
-    obs (B, obs_dim), actions (B, ...), log_probs_old (B,) from collection,
+    obs (B, obs_dim), actions (B, ...), old_log_probs (B,) from collection,
     advantages (B,). Returns the metrics of the step.
     """
     theta_old = theta.copy()  # pi_old stays fixed while theta moves
     old_dist, cache = policy.distribution(theta_old, obs)
-    surrogate_old, g_log_probs = surrogate(log_probs_old, log_probs_old, advantages)
+    surrogate_old, g_log_probs = surrogate(old_log_probs, old_log_probs, advantages)
     g = policy.backward(theta_old, cache, eta_gradient(old_dist, actions, g_log_probs))
 
     def fvp(v):
@@ -97,7 +97,7 @@ def policy_step(policy, theta, obs, actions, log_probs_old, advantages, cfg):
 
     def evaluate(candidate):
         dist, _ = policy.distribution(candidate, obs)
-        value, _ = surrogate(dist.log_prob(actions), log_probs_old, advantages)
+        value, _ = surrogate(dist.log_prob(actions), old_log_probs, advantages)
         return value, mean_kl(old_dist, dist)
 
     metrics = {"step_size": nat.step_size, "expected_improvement": nat.expected_improvement,
@@ -146,11 +146,11 @@ class Learner:
         # 2. estimate
         advantages, returns = advantages_and_returns(rollout, cfg.gamma, cfg.lam)
         obs, actions, log_probs = rollout.flat("obs"), rollout.flat("actions"), rollout.flat("log_probs")
-        adv = advantages.reshape(-1)
+        flat_advantages = advantages.reshape(-1)
         if cfg.normalize_advantages:
-            adv = standardize(adv)
+            flat_advantages = standardize(flat_advantages)
         # 3. policy: natural step, with TRPO's line search
-        metrics = policy_step(self.policy, self.theta, obs, actions, log_probs, adv, cfg)
+        metrics = policy_step(self.policy, self.theta, obs, actions, log_probs, flat_advantages, cfg)
         check_finite(f"{self.name} parameters", to_numpy(self.theta), self.iteration)
         # 4. fit V_phi on the lambda-returns
         value_loss = fit_values(self.value_fn, self.phi, obs, returns.reshape(-1), self.vf_opt, self.rng,
