@@ -79,7 +79,8 @@ def kl_penalty_objective(log_probs, old_log_probs, advantages, kl, beta):
         L = (1/B) sum_t [ratio_t A_hat_t - beta KL(pi_old(.|s_t) || pi_theta(.|s_t))]
         dL/d log_probs_t = ratio_t A_hat_t / B,      dL/d KL_t = -beta / B
 
-    Yamazaki, "Robot Perception and Control: Reinforcement Learning", "PPO"
+    Yamazaki, "Robot Perception and Control: Reinforcement Learning", "Proximal
+    Policy Optimization (PPO)"
     (PPO-Penalty "penalizes the KL-divergence in the objective function");
     Schulman et al. 2017, eq. 8. kl (B,) is old_dist.kl(new_dist); beta >= 0
     is adapted between updates by adapt_kl_coef.
@@ -102,7 +103,7 @@ def adapt_kl_coef(beta, kl, kl_target):
         if d > d_targ * 1.5:   beta <- beta * 2
         otherwise beta is unchanged.
 
-    Yamazaki, "PPO" ("automatically adjusts the penalty coefficient").
+    Yamazaki, "Proximal Policy Optimization (PPO)" ("automatically adjusts the penalty coefficient").
     The factors 1.5 and 2 are the paper's; it reports the algorithm is not
     sensitive to them.
     """

@@ -74,7 +74,8 @@ def polyak_update(w_target, w, tau):
 
     tau = 1 is the hard copy of DQN's periodic synchronization ("Robot
     Perception and Control: Reinforcement Learning", 'DQN', target network;
-    Stuttgart RL Lecture 10, 'Target Network'); tau < 1 is Polyak averaging
+    Stuttgart RL Lecture 10, 'Another solution: replay buffers', whose
+    target network w' <- w is this); tau < 1 is Polyak averaging
     (DDPG, Lillicrap et al. 2016).
     """
     if tau == 1.0:

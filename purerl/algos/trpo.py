@@ -1,6 +1,6 @@
 """TRPO and the natural policy gradient (NPG), with a fitted value function.
 
-Handwritten notes "Policy Gradients / Q Learning" ("KL trust region",
+Handwritten notes "Policy Gradients / Q Learning" ("Policy Iteration" with a KL constraint,
 "Fisher info matrix = 'Natural Gradient'", "Trust Region Policy Opt TRPO");
 Stuttgart RL Lecture 10, "Natural Gradient Descent"; Schulman et al. 2015,
 "Trust Region Policy Optimization". One iteration (`Learner.step`):
