@@ -27,6 +27,7 @@ relu'(0) is taken as 0. The array module comes from `theta`
 """
 
 import numpy as np
+from numba import njit
 
 from purerl.backend import get_xp, to_device
 
@@ -79,6 +80,28 @@ def _times_derivative(xp, name, h, g, owned):
         d *= h  # h (1 - h)
     d *= g
     return d
+
+
+def _sum_rows(xp, a, out):
+    """out = sum_b a[b], (n,) for a (B, n): the bias gradient 1^T delta_l.
+
+    numpy sums a C-ordered array over axis 0 by adding its rows one at a time,
+    with about 25 ns of overhead per row (7 us for (256, 32)). The numba
+    kernel adds them in that same order, so its result is numpy's bit for bit,
+    in about 1 us. Other layouts, a single column (numpy sums that pairwise),
+    an empty batch and CuPy arrays take numpy's (or CuPy's) own sum.
+    """
+    if xp is np and a.shape[0] > 0 and a.shape[1] > 1 and a.flags.c_contiguous:
+        _sum_rows_kernel(a, out)
+    else:
+        a.sum(axis=0, out=out)
+
+
+@njit(cache=True)
+def _sum_rows_kernel(a, out):
+    out[:] = a[0]
+    for b in range(1, a.shape[0]):
+        out += a[b]
 
 
 class MLP:
@@ -280,7 +303,7 @@ class MLP:
             else:
                 xp.matmul(cache[l].T, delta, out=gW)
             if gb is not None:
-                xp.sum(delta, axis=0, out=gb)
+                _sum_rows(xp, delta, gb)
             if l > 0:
                 g, owned = delta @ W.T, True
             elif input_grad:
