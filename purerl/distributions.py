@@ -13,6 +13,7 @@ call).
 """
 
 import numpy as np
+from numba import njit
 
 from purerl.backend import get_xp, to_device, to_numpy
 
@@ -99,10 +100,30 @@ def _sample_rows(probs, rng, xp):
     never drawn (it needs cdf_{k-1} < u <= cdf_k, an empty interval).
     """
     p = to_numpy(probs)
-    cdf = np.cumsum(p, axis=1)
-    u = (1.0 - rng.random(p.shape[0]))[:, None] * cdf[:, -1:]
-    idx = np.minimum((cdf < u).sum(axis=1), p.shape[1] - 1)
-    return to_device(idx.astype(np.int64), xp)
+    idx = np.empty(p.shape[0], dtype=np.int64)
+    _inverse_cdf(p, 1.0 - rng.random(p.shape[0]), idx)
+    return to_device(idx, xp)
+
+
+@njit(cache=True)
+def _inverse_cdf(p, v, idx):
+    """idx[n] = the first k with cdf_k >= u = v[n] cdf_{K-1} (K - 1 if none), where
+    cdf = cumsum(p[n]) is accumulated in p's dtype and compared with u in float64.
+
+    The same numbers as numpy's cumsum, compare and count, at one call per
+    batch instead of eight (a numpy call costs about 1 us on a batch of 8).
+    """
+    K = p.shape[1]
+    for n in range(p.shape[0]):
+        total = p[n, 0]
+        for k in range(1, K):
+            total += p[n, k]
+        u = v[n] * total
+        k, cdf = 0, p[n, 0]
+        while k < K - 1 and cdf < u:
+            k += 1
+            cdf += p[n, k]
+        idx[n] = k
 
 
 # ----------------------------------------------------------------------------

@@ -267,6 +267,25 @@ def test_discrete_sample_frequencies_match_probabilities(kind):
         assert np.all(np.abs(freq - p) < 5 * np.sqrt(p * (1 - p) / n))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_categorical_sample_is_the_inverse_cdf_of_its_definition(dtype):
+    """Categorical.sample (a numba kernel) draws exactly the index of the inverse-CDF
+    definition written with numpy: with u = (1 - U[0, 1)) cdf_{K-1}, the number of
+    k < K - 1 with cdf_k < u, cdf accumulated in the probabilities' dtype.
+    Zero-probability categories included (logit -1000: exp underflows to 0)."""
+    rng = np.random.default_rng(22)
+    for batch, k in ((500, 2), (300, 3), (200, 7), (50, 1)):
+        logits = (3.0 * rng.standard_normal((batch, k))).astype(dtype)
+        logits[::3, rng.integers(0, k)] = -1000.0
+        dist = Categorical(logits)
+        p = dist.probs
+        cdf = np.cumsum(p, axis=1)
+        u = (1.0 - np.random.default_rng(7).random(batch))[:, None] * cdf[:, -1:]
+        expected = np.minimum((cdf < u).sum(axis=1), k - 1)
+        np.testing.assert_array_equal(dist.sample(np.random.default_rng(7)), expected)
+        assert np.all(p[np.arange(batch), expected] > 0)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_same_seed_gives_same_samples(kind):
     dist = build(kind, random_params(kind, np.random.default_rng(21)))
