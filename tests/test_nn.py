@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from purerl.nn import ACTIVATIONS, MLP, _sum_rows
+from purerl.nn import ACTIVATIONS, MLP, _add_rows, _sum_rows
 
 FD_STEP = 1e-6
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -134,10 +134,10 @@ def test_backward_is_pure_and_input_grad_optional():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bias_gradient_adds_the_batch_exactly_as_numpy_does(dtype):
-    """The bias gradient's sum over the batch (a numba kernel for C-ordered
-    batches) is numpy's sum over axis 0 bit for bit, so it cannot move a seeded
-    run. Entries spanning 1e-4..1e4 make any other order of addition differ."""
+def test_row_kernels_give_numpys_bits(dtype):
+    """The numba row kernels (bias add, bias gradient) equal numpy's z + b and
+    sum over axis 0 bit for bit, so they cannot move a seeded run. Entries
+    spanning 1e-4..1e4 make any other order of addition differ."""
     rng = np.random.default_rng(6)
     for batch, width, order in ((256, 32, "C"), (7, 3, "C"), (1, 5, "C"), (0, 4, "C"), (9, 1, "C"), (9, 4, "F")):
         scale = 10.0 ** rng.integers(-4, 5, (batch, width))
@@ -147,6 +147,10 @@ def test_bias_gradient_adds_the_batch_exactly_as_numpy_does(dtype):
         np.testing.assert_array_equal(out, a.sum(axis=0))
         if (batch, width) == (256, 32):  # the check has power: pairwise addition differs
             assert not np.array_equal(out, np.ascontiguousarray(a.T).sum(axis=1))
+        b = (rng.standard_normal(width) * 10.0 ** rng.integers(-4, 5, width)).astype(dtype)
+        expected = a + b
+        _add_rows(np, a, b)
+        np.testing.assert_array_equal(a, expected)
 
 
 def test_relu_derivative_at_zero_is_zero():
