@@ -18,7 +18,7 @@ ENTRIES = {
     "CartPoleContinuous-v1": ("envs.cartpole", "continuous_simulator", {}),
     "Pendulum-v1": ("envs.pendulum", "simulator", {}),
     "Pong-v0": ("envs.pong", "simulator", {}),
-    "PongDiff-v0": ("purerl.frames", "pong_difference_simulator", {}),  # Pong-v0's pixels, differenced
+    "PongDiff-v0": ("envs.pong_diff", "pong_difference_simulator", {}),  # Pong-v0's pixels, differenced
 }
 
 # Keyword variants worth timing and testing separately (e.g. observation modes):

@@ -1,6 +1,6 @@
 """A first layer that reads only the nonzero inputs: x W_1 as a gather, X^T delta as a scatter.
 
-A Pong difference frame (purerl/frames.py) has 6,400 pixels of which a few
+A Pong difference frame (envs/pong_diff.py) has 6,400 pixels of which a few
 dozen are nonzero (about 12 on average during play), so the first layer of
 Karpathy's network (CMU 10-403, Policy gradients, "Pong from pixels": 80x80
 difference frame, 200 hidden units) does almost all of its dense work on

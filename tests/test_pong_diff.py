@@ -1,4 +1,4 @@
-"""Difference frames (purerl/frames.py): PongDiff-v0 against Pong-v0's raw frames differenced by hand."""
+"""Difference frames (envs/pong_diff.py): PongDiff-v0 against Pong-v0's raw frames differenced by hand."""
 
 import numpy as np
 import pytest
