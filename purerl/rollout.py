@@ -33,6 +33,14 @@ from purerl.backend import get_xp, to_device, to_numpy
 from purerl.estimators import next_state_values
 
 
+def _stack_steps(xp, arrays):
+    """xp.stack(arrays) for T arrays of one shape, (T, ...). numpy's stack is Python
+    code that indexes every array (15 us for 32 small arrays); np.array is one C call (5 us)."""
+    if xp is np:
+        return np.array(arrays)
+    return xp.stack(arrays)
+
+
 @dataclass
 class Rollout:
     """T steps of N games; every array has leading shape (T, N).
@@ -126,16 +134,16 @@ class RolloutCollector:
     def _stack(self, steps, valid, theta, phi):
         xp = get_xp(theta)
         field = {k: [s[k] for s in steps] for k in steps[0]}
-        host = {k: np.stack(field[k]) for k in ("rewards", "terminated", "truncated")}
+        host = {k: _stack_steps(np, field[k]) for k in ("rewards", "terminated", "truncated")}
         rollout = Rollout(
-            obs=xp.stack(field["obs"]),
-            actions=xp.stack(field["actions"]),
-            log_probs=xp.stack(field["log_probs"]),
+            obs=_stack_steps(xp, field["obs"]),
+            actions=_stack_steps(xp, field["actions"]),
+            log_probs=_stack_steps(xp, field["log_probs"]),
             valid=valid,
             **host,
         )
         if self.store_next_obs:
-            rollout.next_obs = xp.stack(field["next_obs"])
+            rollout.next_obs = _stack_steps(xp, field["next_obs"])
         if self.value_fn is not None:
             # V_phi(s_t) for every stored step and V_phi of the observation after
             # the last one, in one batched forward pass instead of T small ones.
@@ -148,7 +156,7 @@ class RolloutCollector:
                 rollout.values,
                 last_values,
                 truncated=to_device(host["truncated"], xp),
-                final_values=xp.stack(field["final_values"]),
+                final_values=_stack_steps(xp, field["final_values"]),
                 terminated=to_device(host["terminated"], xp),
             )
         return rollout
@@ -180,4 +188,4 @@ class RolloutCollector:
             finished += (step["terminated"] | step["truncated"]) & counting
             steps.append(step)
             valid.append(counting)
-        return self._stack(steps, np.stack(valid), theta, phi)
+        return self._stack(steps, _stack_steps(np, valid), theta, phi)
