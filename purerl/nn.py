@@ -26,6 +26,7 @@ relu'(0) is taken as 0. The array module comes from `theta`
 (purerl.backend.get_xp), so the same code runs on CuPy arrays.
 """
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -85,12 +86,18 @@ def _times_derivative(xp, name, h, g, owned):
 # Row-wise operations on a batch (B, n). numpy runs each as one small inner
 # loop per row, at about 25 ns a row, which for a (256, 32) batch costs more
 # than the arithmetic; the numba kernels below do the same operations in the
-# same order (so the same bits) in one call.
+# same order (so the same bits) in one call. CuPy arrays, and numpy arrays
+# under NUMBA_DISABLE_JIT=1 (where the kernels would be slow Python loops),
+# take the array operations.
+
+
+def _kernels(xp):
+    return xp is np and not numba.config.DISABLE_JIT
 
 
 def _add_rows(xp, z, b):
     """z += b on every row of z (B, n), in place: the bias of z_l = h_{l-1} W_l + b_l."""
-    if xp is np:
+    if _kernels(xp):
         _add_rows_kernel(z, b)
     else:
         z += b
@@ -109,10 +116,9 @@ def _sum_rows(xp, a, out):
     numpy sums a C-ordered array over axis 0 by adding its rows one at a time
     (7 us for (256, 32)); the kernel adds them in that same order, so its
     result is numpy's bit for bit, in about 1 us. Other layouts, a single
-    column (numpy sums that pairwise), an empty batch and CuPy arrays take
-    numpy's (or CuPy's) own sum.
+    column (numpy sums that pairwise) and an empty batch take numpy's own sum.
     """
-    if xp is np and a.shape[0] > 0 and a.shape[1] > 1 and a.flags.c_contiguous:
+    if _kernels(xp) and a.shape[0] > 0 and a.shape[1] > 1 and a.flags.c_contiguous:
         _sum_rows_kernel(a, out)
     else:
         a.sum(axis=0, out=out)
