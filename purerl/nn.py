@@ -126,9 +126,11 @@ def _sum_rows(xp, a, out):
 
 @njit(cache=True)
 def _sum_rows_kernel(a, out):
-    out[:] = a[0]
-    for b in range(1, a.shape[0]):
-        out += a[b]
+    for j in range(a.shape[1]):
+        out[j] = a[0, j]
+    for i in range(1, a.shape[0]):
+        for j in range(a.shape[1]):
+            out[j] += a[i, j]
 
 
 class MLP:
