@@ -36,11 +36,10 @@ learner's rng and the env's own streams.
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
-                               rng_state_dict)
+                               run_state_dict)
 from purerl.algos.fitted_v import value_loss
 from purerl.algos.onpolicy import act, build_networks, load_vector
 from purerl.backend import get_xp, to_device, to_numpy
@@ -198,9 +197,7 @@ class Learner:
         return {
             "theta": to_numpy(self.theta).copy(), "phi": to_numpy(self.phi).copy(),
             "actor_opt": self.actor_opt.state_dict(), "critic_opt": self.critic_opt.state_dict(),
-            "rng": rng_state_dict(self.rng), "env": self.env.get_state(), "obs": np.array(self.collector.obs),
-            "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration], dtype=np.int64),
+            **run_state_dict(self, self.collector.obs),
         }
 
     def load_state_dict(self, state):
@@ -208,8 +205,4 @@ class Learner:
         load_vector(self.phi, state["phi"], "phi")
         self.actor_opt.load_state_dict(state["actor_opt"])
         self.critic_opt.load_state_dict(state["critic_opt"])
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.collector.obs = np.array(state["obs"])
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration = (int(v) for v in state["counters"])
+        self.collector.obs = load_run_state(self, state)

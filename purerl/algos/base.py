@@ -214,3 +214,29 @@ def load_rng_state(rng, saved):
         "has_uint32": has_uint32,
         "uinteger": uinteger,
     }
+
+
+def run_state_dict(learner, obs=None):
+    """The part of a checkpoint every learner shares, besides its parameters
+    and optimizers: the rng, the env (kernel state and per-game streams), the
+    current observations (when the learner keeps them between iterations), the
+    episode statistics and the counters (env_steps, iteration). A learner's
+    state_dict() adds its own entries to this dict.
+    """
+    state = {
+        "rng": rng_state_dict(learner.rng), "env": learner.env.get_state(), "stats": learner.stats.state_dict(),
+        "counters": np.array([learner.env_steps, learner.iteration], dtype=np.int64),
+    }
+    if obs is not None:
+        state["obs"] = np.array(obs)
+    return state
+
+
+def load_run_state(learner, state):
+    """Restore what run_state_dict saved, in place; returns the saved
+    observations (None if there were none)."""
+    load_rng_state(learner.rng, state["rng"])
+    learner.env.set_state(state["env"])
+    learner.stats.load_state_dict(state["stats"])
+    learner.env_steps, learner.iteration = (int(v) for v in state["counters"])
+    return np.array(state["obs"]) if "obs" in state else None

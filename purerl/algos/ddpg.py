@@ -44,8 +44,8 @@ from typing import Literal
 import numpy as np
 
 from purerl import estimators
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
-                               require_choice, require_positive, require_unit_interval, rng_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
+                               require_choice, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.qlearning import polyak_update, td_regression_grad
 from purerl.buffers import ReplayBuffer
 from purerl.nn import MLP
@@ -286,9 +286,8 @@ class Learner:
         state = {name: getattr(self, name).copy() for name in self._VECTORS}
         state.update({
             "actor_optimizer": self.actor_opt.state_dict(), "critic_optimizer": self.critic_opt.state_dict(),
-            "replay": self.buffer.state_dict(), "rng": rng_state_dict(self.rng), "env": self.env.get_state(),
-            "obs": self.obs.copy(), "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration, self.updates], dtype=np.int64),
+            "replay": self.buffer.state_dict(), "updates": np.array(self.updates, dtype=np.int64),
+            **run_state_dict(self, self.obs),
         })
         noise = self.noise.state_dict()
         if noise:  # Gaussian noise has no state, and an empty dict would not survive a checkpoint
@@ -305,8 +304,5 @@ class Learner:
         self.critic_opt.load_state_dict(state["critic_optimizer"])
         self.buffer.load_state_dict(state["replay"])
         self.noise.load_state_dict(state.get("noise", {}))
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.obs = np.array(state["obs"], dtype=self.dtype)
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration, self.updates = (int(v) for v in state["counters"])
+        self.updates = int(state["updates"])
+        self.obs = load_run_state(self, state).astype(self.dtype)

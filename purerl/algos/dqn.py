@@ -38,8 +38,8 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
-                               require_choice, require_positive, require_unit_interval, rng_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
+                               require_choice, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.exploration import epsilon_greedy
 from purerl.algos.qlearning import double_q_target, polyak_update, q_learning_target, td_regression_grad
 from purerl.buffers import PrioritizedReplayBuffer, ReplayBuffer
@@ -213,9 +213,8 @@ class Learner:
     def state_dict(self):
         return {
             "w": self.w.copy(), "w_target": self.w_target.copy(), "optimizer": self.opt.state_dict(),
-            "replay": self.buffer.state_dict(), "rng": rng_state_dict(self.rng), "env": self.env.get_state(),
-            "obs": self.obs.copy(), "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration, self.updates], dtype=np.int64),
+            "replay": self.buffer.state_dict(), "updates": np.array(self.updates, dtype=np.int64),
+            **run_state_dict(self, self.obs),
         }
 
     def load_state_dict(self, state):
@@ -226,8 +225,5 @@ class Learner:
             getattr(self, name)[:] = value  # in place: the network's cached views stay valid
         self.opt.load_state_dict(state["optimizer"])
         self.buffer.load_state_dict(state["replay"])
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.obs = np.array(state["obs"], dtype=self.dtype)
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration, self.updates = (int(v) for v in state["counters"])
+        self.updates = int(state["updates"])
+        self.obs = load_run_state(self, state).astype(self.dtype)

@@ -36,8 +36,8 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require, require_choice,
-                               require_positive, require_unit_interval, rng_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require, require_choice,
+                               require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.onpolicy import load_vector
 from purerl.baselines import standardize, standardize_episodes
 from purerl.estimators import discounted_returns
@@ -193,17 +193,12 @@ class Learner:
                 "grad_norm": float(np.sqrt(grad @ grad))}
 
     def state_dict(self):
-        return {"theta": self.theta.copy(), "optimizer": self.opt.state_dict(), "rng": rng_state_dict(self.rng),
-                "env": self.env.get_state(), "stats": self.stats.state_dict(),
-                "running_reward": np.array(self.running_reward, dtype=np.float64),
-                "counters": np.array([self.env_steps, self.iteration], dtype=np.int64)}
+        return {"theta": self.theta.copy(), "optimizer": self.opt.state_dict(),
+                "running_reward": np.array(self.running_reward, dtype=np.float64), **run_state_dict(self)}
 
     def load_state_dict(self, state):
         load_vector(self.theta, state["theta"], "theta")
         self.opt.load_state_dict(state["optimizer"])
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.stats.load_state_dict(state["stats"])
+        load_run_state(self, state)
         self.running_reward = float(state["running_reward"])
-        self.env_steps, self.iteration = (int(v) for v in state["counters"])
 

@@ -38,9 +38,9 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
-                               rng_state_dict)
+                               run_state_dict)
 from purerl.algos.onpolicy import act, advantages_and_returns, build_networks, load_vector
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
@@ -246,17 +246,11 @@ class Learner:
         return {
             "params": to_numpy(self.params).copy(), "opt": self.opt.state_dict(),
             "beta": np.array(self.beta, dtype=np.float64),
-            "rng": rng_state_dict(self.rng), "env": self.env.get_state(), "obs": np.array(self.collector.obs),
-            "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration], dtype=np.int64),
+            **run_state_dict(self, self.collector.obs),
         }
 
     def load_state_dict(self, state):
         load_vector(self.params, state["params"], "params")
         self.opt.load_state_dict(state["opt"])
         self.beta = float(state["beta"])
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.collector.obs = np.array(state["obs"])
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration = (int(v) for v in state["counters"])
+        self.collector.obs = load_run_state(self, state)

@@ -49,8 +49,8 @@ from typing import Literal
 import numpy as np
 
 from purerl.algos.onpolicy import act, build_networks, load_vector
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require, require_choice,
-                               require_nonnegative, require_positive, require_unit_interval, rng_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require, require_choice,
+                               require_nonnegative, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import fit_values, fitted_v_iteration
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import constant_baseline, optimal_baseline_general, standardize, time_baseline
@@ -285,9 +285,7 @@ class Learner:
     def state_dict(self):
         state = {
             "theta": to_numpy(self.theta).copy(), "optimizer": self.opt.state_dict(),
-            "rng": rng_state_dict(self.rng), "env": self.env.get_state(), "obs": np.array(self.collector.obs),
-            "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration], dtype=np.int64),
+            **run_state_dict(self, self.collector.obs),
         }
         if self.use_value:
             state.update(phi=to_numpy(self.phi).copy(), vf_optimizer=self.vf_opt.state_dict())
@@ -299,8 +297,4 @@ class Learner:
         if self.use_value:
             load_vector(self.phi, state["phi"], "phi")
             self.vf_opt.load_state_dict(state["vf_optimizer"])
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.collector.obs = np.array(state["obs"])
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration = (int(v) for v in state["counters"])
+        self.collector.obs = load_run_state(self, state)

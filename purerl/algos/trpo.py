@@ -26,10 +26,9 @@ Runs are bit-for-bit repeatable for a seed.
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
-                               require_choice, require_positive, require_unit_interval, rng_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
+                               require_choice, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import fit_values
 from purerl.algos.onpolicy import act, advantages_and_returns, build_networks, load_vector
 from purerl.baselines import standardize
@@ -163,16 +162,10 @@ class Learner:
     def state_dict(self):
         return {
             "params": to_numpy(self.params).copy(), "vf_opt": self.vf_opt.state_dict(),
-            "rng": rng_state_dict(self.rng), "env": self.env.get_state(), "obs": np.array(self.collector.obs),
-            "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration], dtype=np.int64),
+            **run_state_dict(self, self.collector.obs),
         }
 
     def load_state_dict(self, state):
         load_vector(self.params, state["params"], "params")
         self.vf_opt.load_state_dict(state["vf_opt"])
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.collector.obs = np.array(state["obs"])
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration = (int(v) for v in state["counters"])
+        self.collector.obs = load_run_state(self, state)

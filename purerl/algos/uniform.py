@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, config_field, load_rng_state, require_positive,
-                               rng_state_dict)
+from purerl.algos.base import (EpisodeStats, config_field, load_run_state, require_positive,
+                               run_state_dict)
 
 DEFAULT_ENV = "CartPole-v1"
 QUICK_CONFIG = {"total_steps": 256, "num_envs": 2, "num_steps": 16}
@@ -64,15 +64,7 @@ class Learner:
         return {"env_steps": self.env_steps, **self.stats.row()}
 
     def state_dict(self):
-        return {
-            "rng": rng_state_dict(self.rng), "env": self.env.get_state(), "obs": self.obs,
-            "stats": self.stats.state_dict(),
-            "counters": np.array([self.env_steps, self.iteration], dtype=np.int64),
-        }
+        return run_state_dict(self, self.obs)
 
     def load_state_dict(self, state):
-        load_rng_state(self.rng, state["rng"])
-        self.env.set_state(state["env"])
-        self.obs = np.array(state["obs"])
-        self.stats.load_state_dict(state["stats"])
-        self.env_steps, self.iteration = (int(v) for v in state["counters"])
+        self.obs = load_run_state(self, state)
