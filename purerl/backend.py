@@ -50,6 +50,8 @@ def get_xp(*arrays):
     free on machines without it.
     """
     for a in arrays:
+        if type(a) is np.ndarray:  # the common case first: a type check costs ~30 ns
+            continue
         if type(a).__module__.split(".")[0] == "cupy":
             return _import_cupy()
     return np

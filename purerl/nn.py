@@ -26,10 +26,9 @@ relu'(0) is taken as 0. The array module comes from `theta`
 (purerl.backend.get_xp), so the same code runs on CuPy arrays.
 """
 
-import numba
 import numpy as np
-from numba import njit
 
+from purerl import nn_ops as ops
 from purerl.backend import get_xp, to_device
 
 ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
@@ -40,97 +39,6 @@ DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 # identity), so the hot path does not re-slice theta on every call. The cache
 # holds references to those vectors, which keeps them alive.
 _VIEW_CACHE_SIZE = 4
-
-
-def _xp_of(a):
-    # get_xp costs a few hundred nanoseconds; numpy arrays are the common case.
-    return np if type(a) is np.ndarray else get_xp(a)
-
-
-def _activate(xp, name, z):
-    """Apply sigma in place on z and return it. sigmoid(z) = (1 + tanh(z/2)) / 2
-    never overflows (1 / (1 + exp(-z)) does for z < -88 in float32)."""
-    if name == "tanh":
-        xp.tanh(z, out=z)
-    elif name == "relu":
-        xp.maximum(z, 0, out=z)
-    elif name == "sigmoid":
-        z *= 0.5
-        xp.tanh(z, out=z)
-        z += 1
-        z *= 0.5
-    return z
-
-
-def _times_derivative(xp, name, h, g, owned):
-    """g * sigma'(z) with sigma'(z) written from h = sigma(z) (module docstring).
-
-    Writes into g when `owned` (g is a temporary of ours), else allocates.
-    """
-    if name == "identity":
-        return g
-    if name == "relu":
-        if owned:
-            return xp.multiply(g, h > 0, out=g)
-        return g * (h > 0)
-    if name == "tanh":
-        d = h * h
-        xp.subtract(1, d, out=d)  # 1 - h^2
-    else:  # sigmoid
-        d = 1 - h
-        d *= h  # h (1 - h)
-    d *= g
-    return d
-
-
-# Row-wise operations on a batch (B, n). numpy runs each as one small inner
-# loop per row, at about 25 ns a row, which for a (256, 32) batch costs more
-# than the arithmetic; the numba kernels below do the same operations in the
-# same order (so the same bits) in one call. CuPy arrays, and numpy arrays
-# under NUMBA_DISABLE_JIT=1 (where the kernels would be slow Python loops),
-# take the array operations.
-
-
-def _kernels(xp):
-    return xp is np and not numba.config.DISABLE_JIT
-
-
-def _add_rows(xp, z, b):
-    """z += b on every row of z (B, n), in place: the bias of z_l = h_{l-1} W_l + b_l."""
-    if _kernels(xp):
-        _add_rows_kernel(z, b)
-    else:
-        z += b
-
-
-@njit(cache=True)
-def _add_rows_kernel(z, b):
-    for i in range(z.shape[0]):
-        for j in range(z.shape[1]):
-            z[i, j] += b[j]
-
-
-def _sum_rows(xp, a, out):
-    """out = sum_b a[b], (n,) for a (B, n): the bias gradient 1^T delta_l.
-
-    numpy sums a C-ordered array over axis 0 by adding its rows one at a time
-    (7 us for (256, 32)); the kernel adds them in that same order, so its
-    result is numpy's bit for bit, in about 1 us. Other layouts, a single
-    column (numpy sums that pairwise) and an empty batch take numpy's own sum.
-    """
-    if _kernels(xp) and a.shape[0] > 0 and a.shape[1] > 1 and a.flags.c_contiguous:
-        _sum_rows_kernel(a, out)
-    else:
-        a.sum(axis=0, out=out)
-
-
-@njit(cache=True)
-def _sum_rows_kernel(a, out):
-    for j in range(a.shape[1]):
-        out[j] = a[0, j]
-    for i in range(1, a.shape[0]):
-        for j in range(a.shape[1]):
-            out[j] += a[i, j]
 
 
 class MLP:
@@ -279,7 +187,7 @@ class MLP:
             ok = False
         if not ok:
             self._check(x, "x", self.in_dim)
-        xp = np if type(theta) is np.ndarray else get_xp(theta)
+        xp = get_xp(theta)
         entry = self._views[0] if self._views else None
         if entry is None or entry[0] is not theta:
             entry = self._lookup(theta)
@@ -287,11 +195,11 @@ class MLP:
         for W, b, act in entry[2]:
             h = h @ W
             if b is not None:
-                _add_rows(xp, h, b)
+                ops.add_rows(xp, h, b)
             if act == "tanh":
                 xp.tanh(h, out=h)
             elif act != "identity":
-                _activate(xp, act, h)
+                ops.activate(xp, act, h)
             if cache is not None:
                 cache.append(h)
         return h
@@ -319,24 +227,24 @@ class MLP:
         self._check(gy, "gy", self.out_dim)
         if gy.shape[0] != cache[0].shape[0]:
             raise ValueError(f"gy has batch size {gy.shape[0]} but the cache has {cache[0].shape[0]}")
-        xp = _xp_of(theta)
+        xp = get_xp(theta)
         g_theta = xp.empty(self.n_params, dtype=self.dtype)
         grads = self._make_views(g_theta)
         g, owned, g_x = gy, False, None
         for l in range(len(layers) - 1, -1, -1):
             W = layers[l][0]
             gW, gb = grads[l]
-            delta = _times_derivative(xp, self.activations[l], cache[l + 1], g, owned)
+            delta = ops.times_derivative(xp, self.activations[l], cache[l + 1], g, owned)
             if delta.shape[0] == 1:  # an outer product: gemm with k = 1 is about 2x slower
                 xp.multiply(cache[l].T, delta, out=gW)
             else:
                 xp.matmul(cache[l].T, delta, out=gW)
             if gb is not None:
-                _sum_rows(xp, delta, gb)
+                ops.sum_rows(xp, delta, gb)
             if l > 0:
-                g, owned = _times_transpose(delta, W), True
+                g, owned = ops.times_transpose(delta, W), True
             elif input_grad:
-                g_x = _times_transpose(delta, W)
+                g_x = ops.times_transpose(delta, W)
         return g_theta, g_x
 
     def jvp(self, theta, cache, v):
@@ -356,25 +264,16 @@ class MLP:
         if not isinstance(cache, list) or len(cache) != len(layers) + 1:
             raise ValueError(f"cache must be the list returned by forward of {self!r}")
         self._check_theta(v, "v")
-        xp = _xp_of(theta)
+        xp = get_xp(theta)
         hdot = None
         for l, ((W, _), (Wd, bd)) in enumerate(zip(layers, self._make_views(v))):
             zdot = cache[l] @ Wd
             if hdot is not None:
                 zdot += hdot @ W
             if bd is not None:
-                _add_rows(xp, zdot, bd)
-            hdot = _times_derivative(xp, self.activations[l], cache[l + 1], zdot, True)
+                ops.add_rows(xp, zdot, bd)
+            hdot = ops.times_derivative(xp, self.activations[l], cache[l + 1], zdot, True)
         return hdot
-
-
-def _times_transpose(delta, W):
-    """delta W^T, (B, fan_in). With fan_out = 1 (a value head) it is an outer
-    product, done as a broadcast multiply (the same numbers): gemm with k = 1
-    takes about 2x longer."""
-    if W.shape[1] == 1:
-        return delta * W.T
-    return delta @ W.T
 
 
 def _orthogonal(rng, fan_in, fan_out):

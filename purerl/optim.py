@@ -23,10 +23,6 @@ from numba import njit
 from purerl.backend import get_xp, to_device, to_numpy
 
 
-def _xp_of(a):
-    return np if type(a) is np.ndarray else get_xp(a)
-
-
 def _check_range(name, value, low, high, low_open=False, high_open=True):
     ok_low = value > low if low_open else value >= low
     ok_high = value < high if high_open else value <= high
@@ -55,9 +51,9 @@ class _Optimizer:
             raise ValueError(
                 f"theta and grad must be flat arrays of the same shape; got theta {theta.shape}, "
                 f"grad {getattr(grad, 'shape', type(grad).__name__)}")
-        xp = _xp_of(theta)
+        xp = get_xp(theta)
         tmp = self._tmp
-        if tmp is None or tmp.shape != theta.shape or tmp.dtype != theta.dtype or _xp_of(tmp) is not xp:
+        if tmp is None or tmp.shape != theta.shape or tmp.dtype != theta.dtype or get_xp(tmp) is not xp:
             for name in self._STATE:
                 s = getattr(self, name)
                 if s is None:
@@ -284,7 +280,7 @@ def clip_grad_norm(grad, max_norm):
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
-    xp = _xp_of(grad)
+    xp = get_xp(grad)
     flat = grad.reshape(-1)
     norm = float(xp.sqrt(xp.dot(flat, flat)))
     if not np.isfinite(norm):

@@ -24,7 +24,8 @@ when every partial sum is exact in float64; tests/test_sparse.py).
 import numpy as np
 from numba import njit
 
-from purerl.nn import MLP, _activate, _times_derivative
+from purerl.nn import MLP
+from purerl.nn_ops import activate, times_derivative
 
 
 class SparseRows:
@@ -186,7 +187,7 @@ class SparseInputMLP:
         h1 = gather_product(x.indptr, x.indices, x.values, W1, np.empty((x.n_rows, W1.shape[1]), self.dtype))
         if b1 is not None:
             h1 += b1
-        _activate(np, self.first_activation, h1)
+        activate(np, self.first_activation, h1)
         y, tail_cache = self.tail.forward(self._tail_view(theta), h1)
         return y, (x, tail_cache)
 
@@ -199,7 +200,7 @@ class SparseInputMLP:
             raise ValueError("SparseInputMLP has no input gradient; call backward(..., input_grad=False)")
         x, tail_cache = cache
         g_tail, g_h1 = self.tail.backward(self._tail_view(theta), tail_cache, gy, input_grad=True)
-        delta1 = _times_derivative(np, self.first_activation, tail_cache[0], g_h1, True)  # dL/dz_1 (B, fan_out)
+        delta1 = times_derivative(np, self.first_activation, tail_cache[0], g_h1, True)  # dL/dz_1 (B, fan_out)
         g_theta = np.empty(self.n_params, dtype=self.dtype)
         g_theta[self.split:] = g_tail
         gW1 = g_theta[:self.n_w1].reshape(self.in_dim, -1)

@@ -12,7 +12,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CORE = ["backend", "nn", "losses", "optim", "distributions", "tabular_policies", "policies", "estimators",
+CORE = ["backend", "nn", "nn_ops", "losses", "optim", "distributions", "tabular_policies", "policies", "estimators",
         "baselines", "exact", "enumeration", "gradient_free", "cg", "surrogates", "trust_region", "sumtree",
         "buffers"]
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from purerl.nn import ACTIVATIONS, MLP, _add_rows, _sum_rows
+from purerl.nn import ACTIVATIONS, MLP
+from purerl.nn_ops import add_rows, sum_rows
 
 FD_STEP = 1e-6
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -143,13 +144,13 @@ def test_row_kernels_give_numpys_bits(dtype):
         scale = 10.0 ** rng.integers(-4, 5, (batch, width))
         a = np.asarray(rng.standard_normal((batch, width)) * scale, dtype=dtype, order=order)
         out = np.full(width, np.nan, dtype=dtype)
-        _sum_rows(np, a, out)
+        sum_rows(np, a, out)
         np.testing.assert_array_equal(out, a.sum(axis=0))
         if (batch, width) == (256, 32):  # the check has power: pairwise addition differs
             assert not np.array_equal(out, np.ascontiguousarray(a.T).sum(axis=1))
         b = (rng.standard_normal(width) * 10.0 ** rng.integers(-4, 5, width)).astype(dtype)
         expected = a + b
-        _add_rows(np, a, b)
+        add_rows(np, a, b)
         np.testing.assert_array_equal(a, expected)
 
 
