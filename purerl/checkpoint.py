@@ -75,6 +75,9 @@ def atomic_write(path, write, suffix=".tmp"):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
+        # mkstemp creates the file readable by its owner only; give it the
+        # permissions an ordinary open() would (0666 less the umask).
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -85,6 +88,12 @@ def atomic_write(path, write, suffix=".tmp"):
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _umask():
+    mask = os.umask(0)  # the only way to read it is to set it; put it back at once
+    os.umask(mask)
+    return mask
 
 
 def atomic_savez(path, arrays):

@@ -207,6 +207,16 @@ def build_parser():
 
 
 def main(argv=None):
+    try:
+        return run(argv)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as Unix tools do.
+        # Point stdout at devnull so the interpreter's final flush is silent too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def run(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -1,6 +1,7 @@
 """Checkpoints: exact round trip, atomic writes, and a clear error for every kind of damage."""
 
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -194,3 +195,14 @@ def test_growing_buffers_may_differ_in_length(saved):
     fresh["stats"]["returns"] = np.zeros((0, 2))
     with pytest.raises(CheckpointError, match="stats/returns has shape"):
         checkpoint.check_compatible(ck, "fake", fresh)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    # mkstemp makes owner-only files; a run directory should be as readable
+    # as any file the user creates (0666 less the umask).
+    old = os.umask(0o022)
+    try:
+        checkpoint.atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.txt").st_mode) == 0o644
