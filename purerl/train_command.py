@@ -184,7 +184,7 @@ def summary(session, progress, eval_episodes):
     rate = (learner.env_steps - progress.start_steps) / elapsed if elapsed > 0 else math.nan
     ret = "n/a" if math.isnan(progress.mean_return) else f"{progress.mean_return:.1f}"
     lines = [f"done: {learner.env_steps:,} env steps in {format_duration(elapsed)} ({rate:,.0f} steps/s), "
-             f"{progress.episodes:,} episodes, mean return of the last 100: {ret}"]
+             f"{progress.episodes:,} episodes, mean return of the last {min(progress.episodes, 100)}: {ret}"]
     if eval_episodes > 0:
         env = runs.make_env(session.env, eval_episodes, EVAL_SEED, session.env_kwargs)
         returns = evaluate(learner.act, env, episodes=eval_episodes, seed=EVAL_SEED)

@@ -263,3 +263,12 @@ def test_box_actions_are_clipped_to_the_bounds():
         actions = learner.act(obs, greedy=greedy)
         assert actions.shape == (50, 1) and np.all(np.abs(actions) <= 1.0)
     learner.step()  # the collector clips too: the env accepts every action
+
+
+def test_minibatch_error_suggests_the_nearest_divisor():
+    cfg = dataclasses.replace(ppo.Config(), num_envs=3, num_steps=32, minibatch_size=256)  # batch 96
+    with pytest.raises(ValueError, match=r"= 96, e\.g\. 96"):
+        cfg.validate()
+    cfg = dataclasses.replace(ppo.Config(), num_envs=8, num_steps=32, minibatch_size=100)  # batch 256
+    with pytest.raises(ValueError, match=r"= 256, e\.g\. 128"):
+        cfg.validate()

@@ -94,7 +94,7 @@ class Config:
             require_nonnegative(name, getattr(self, name))
         batch = self.num_envs * self.num_steps
         require(batch % self.minibatch_size == 0, "minibatch_size", self.minibatch_size,
-                f"a divisor of num_envs * num_steps = {batch}")
+                f"a divisor of num_envs * num_steps = {batch}, e.g. {_nearest_divisor(batch, self.minibatch_size)}")
         for name in ("vf_clip", "max_grad_norm", "target_kl"):
             value = getattr(self, name)
             require(value is None or value > 0, name, value, "a number > 0 or none")
@@ -104,6 +104,11 @@ class Config:
         require(all(int(h) >= 1 for h in self.hidden_sizes), "hidden_sizes", self.hidden_sizes,
                 "positive integers")
         require_choice("dtype", self.dtype, ("float32", "float64"))
+
+
+def _nearest_divisor(n, target):
+    """The divisor of n closest to target (the smaller one on a tie)."""
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - target), d))
 
 
 def _schedule(kind, start, total_steps):
