@@ -67,7 +67,7 @@ def add_train_arguments(parser):
     parser.add_argument("--keep", type=int, default=3, metavar="K",
                         help="periodic checkpoints kept (default 3; 0 keeps all)")
     parser.add_argument("--pause-at", type=int, default=0, metavar="N",
-                        help="stop resumably after N env steps without changing the run's total")
+                        help="stop resumably after N env steps without changing the run's total (default 0: run to the end)")
     parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",
                         help="greedy episodes played after training (default 10; 0 skips)")
 
