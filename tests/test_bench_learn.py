@@ -72,3 +72,12 @@ def test_greedy_criterion_evaluates_on_schedule_and_pauses_the_clock(monkeypatch
 def test_registry_names_resolve():
     for name in learn.default_algorithms():
         assert name in registry.names()
+
+
+def test_sb3_baselines_default_to_those_of_the_benchmarked_algorithms():
+    assert learn.sb3_algorithms(None, ["dqn", "ddpg"]) == ["dqn"]
+    assert learn.sb3_algorithms(None, ["a2c"]) == []
+    assert set(learn.sb3_algorithms(None, learn.default_algorithms())) == {"ppo", "dqn"}
+    assert learn.sb3_algorithms("ppo", ["dqn"]) == ["ppo"]
+    with pytest.raises(SystemExit, match="no SB3 zoo baseline for a2c; choose from ppo, dqn"):
+        learn.sb3_algorithms("ppo,a2c", ["ppo"])

@@ -174,7 +174,7 @@ def test_dqn_solves_cartpole():
 
     Budget and settings: dqn.Config defaults (README, "DQN defaults").
     Evaluated every 1024 env steps on 20 fresh games (seeds 1000..1019), as
-    `bench learn_offpolicy` does; stops at the first pass.
+    `bench learn` does for DQN; stops at the first pass.
     """
     cfg = dqn.Config()
     learner = make(cfg, seed=0)

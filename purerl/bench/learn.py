@@ -72,8 +72,9 @@ def add_arguments(parser):
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per algorithm (default 5)")
     parser.add_argument("--steps", type=int, default=None, help="override every step budget")
     parser.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if importable")
-    parser.add_argument("--sb3", default="ppo,dqn", metavar="A,B",
-                        help="which SB3 zoo baselines to run when importable (default ppo,dqn)")
+    parser.add_argument("--sb3", default=None, metavar="A,B",
+                        help="which SB3 zoo baselines to run when importable (default: those of ppo,dqn "
+                             "among the algorithms benchmarked)")
     parser.add_argument("--stop-at-solve", action="store_true",
                         help="end each run when it is solved (env steps/s then covers the run up to there)")
 
@@ -267,6 +268,17 @@ def bench_sb3(algo, spec, args):
     return summarize(f"SB3 {stable_baselines3.__version__} {algo} (zoo)", spec, runs, budget)
 
 
+def sb3_algorithms(requested, names):
+    """The SB3 baselines to run: those asked for, else the zoo's among the benchmarked algorithms."""
+    if requested is None:
+        return [a for a in SB3_ZOO if a in names]
+    chosen = [a for a in requested.split(",") if a]
+    unknown = [a for a in chosen if a not in SB3_ZOO]
+    if unknown:
+        raise SystemExit(f"--sb3: no SB3 zoo baseline for {', '.join(unknown)}; choose from {', '.join(SB3_ZOO)}")
+    return chosen
+
+
 def main(args):
     names = args.algos.split(",") if args.algos else default_algorithms()
     if os.environ.get("OPENBLAS_NUM_THREADS") != "1":
@@ -276,7 +288,7 @@ def main(args):
         rows[name], specs[name], seconds[name] = bench_algorithm(name, args)
     sb3_rows = []
     if not args.no_sb3 and sb3_available():
-        for algo in [a for a in args.sb3.split(",") if a]:
+        for algo in sb3_algorithms(args.sb3, names):
             spec = specs.get(algo) or bench_spec(algo)[1]
             row, sb3_seconds = bench_sb3(algo, spec, args)
             sb3_rows.append(row)
