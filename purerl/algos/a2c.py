@@ -37,17 +37,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
+from purerl.algos.base import (check_finite, config_field, load_run_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
                                run_state_dict)
 from purerl.algos.fitted_v import value_loss
-from purerl.algos.onpolicy import act, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, build_networks, load_vector
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.estimators import discounted_returns, nstep_returns
 from purerl.optim import RMSProp, Adam, clip_grad_norm, linear_schedule
 from purerl.policies import entropy_regularized_policy_gradient
-from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
 # bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
@@ -152,7 +151,7 @@ def actor_critic_gradients(policy, value_fn, theta, phi, rollout, cfg):
     return g_theta, g_phi, metrics
 
 
-class Learner:
+class Learner(PolicyLearner):
     """A2C on a vector env (module docstring). Discrete or Box actions."""
 
     def __init__(self, env, cfg, rng):
@@ -163,14 +162,7 @@ class Learner:
         self.critic_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=False)
         end = 0.0 if cfg.lr_schedule == "linear" else cfg.lr
         self.lr = linear_schedule(cfg.lr, end, cfg.total_steps)
-        self.stats = EpisodeStats()
-        self.collector = RolloutCollector(env, self.policy, rng, self.stats, self.value_fn)
-        self.collector.reset()
-        self.env_steps = self.iteration = 0
-
-    def act(self, obs, greedy=True):
-        """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        self._start_collecting()
 
     def step(self):
         """One iteration: collect, estimate, update, log (module docstring)."""

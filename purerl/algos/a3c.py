@@ -52,7 +52,7 @@ from typing import Literal
 import numpy as np
 
 from purerl.algos.a2c import actor_critic_gradients, make_optimizer
-from purerl.algos.onpolicy import act, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, build_networks, load_vector
 from envs.vector import VecEnv
 from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
@@ -128,7 +128,7 @@ class Worker:
         self.error = None
 
 
-class Learner:
+class Learner(PolicyLearner):
     """A3C with num_workers threads (module docstring). Discrete or Box actions."""
 
     def __init__(self, env, cfg, rng):
@@ -151,10 +151,6 @@ class Learner:
             worker_env.seed(int(child.integers(2**31)))
             self.workers.append(Worker(worker_env, self.policy, self.value_fn, child, self.stats))
         self.env_steps = self.iteration = 0
-
-    def act(self, obs, greedy=True):
-        """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
     def _shared_steps(self):
         """T, the global step counter: the sum of the workers' own counts (no lock needed)."""

@@ -1,15 +1,38 @@
 """Pieces shared by the on-policy learners (REINFORCE, A2C, A3C, TRPO / NPG, PPO).
 
-Building pi_theta and V_phi for an environment, GAE advantages and
+`PolicyLearner`, the base class that acts with pi_theta and starts the
+rollout collector; building pi_theta and V_phi for an environment, GAE advantages and
 lambda-return targets from a rollout, and copying checkpointed vectors back
 into the live parameter vectors in place (so the per-layer views stay valid).
 """
 
 import numpy as np
 
+from purerl.algos.base import EpisodeStats
 from purerl.backend import array_module, get_xp, to_device, to_numpy
 from purerl.estimators import gae
 from purerl.policies import ValueFunction, make_policy
+from purerl.rollout import RolloutCollector
+
+
+class PolicyLearner:
+    """What the on-policy learners share: acting with pi_theta and starting to collect.
+
+    A subclass sets env, rng, policy, theta and value_fn (None without a
+    critic) before calling `_start_collecting`.
+    """
+
+    def _start_collecting(self, stats=None, **collector_options):
+        """Episode statistics, a RolloutCollector on the reset env, and zeroed counters."""
+        self.stats = EpisodeStats() if stats is None else stats
+        self.collector = RolloutCollector(self.env, self.policy, self.rng, self.stats, self.value_fn,
+                                          **collector_options)
+        self.collector.reset()
+        self.env_steps = self.iteration = 0
+
+    def act(self, obs, greedy=True):
+        """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
+        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
 
 
 def build_networks(env, hidden_sizes, dtype, rng):

@@ -38,16 +38,15 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
+from purerl.algos.base import (check_finite, config_field, load_run_state, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
                                run_state_dict)
-from purerl.algos.onpolicy import act, advantages_and_returns, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_networks, load_vector
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.losses import mse
 from purerl.optim import Adam, clip_grad_norm, linear_schedule
 from purerl.policies import eta_gradient
-from purerl.rollout import RolloutCollector
 from purerl.surrogates import (adapt_kl_coef, approx_kl, clip_objective, clipped_value_loss,
                                kl_penalty_objective, mean_kl)
 
@@ -115,7 +114,7 @@ def _schedule(kind, start, total_steps):
     return linear_schedule(start, 0.0 if kind == "linear" else start, total_steps)
 
 
-class Learner:
+class Learner(PolicyLearner):
     """PPO-Clip or PPO-Penalty on a vector env (module docstring); Discrete or Box actions."""
 
     def __init__(self, env, cfg, rng):
@@ -128,14 +127,7 @@ class Learner:
         self.clip_eps = _schedule(cfg.clip_schedule, cfg.clip_eps, cfg.total_steps)
         self.beta = float(cfg.kl_coef)
         self.grad = get_xp(self.params).zeros_like(self.params)
-        self.stats = EpisodeStats()
-        self.collector = RolloutCollector(env, self.policy, rng, self.stats, self.value_fn)
-        self.collector.reset()
-        self.env_steps = self.iteration = 0
-
-    def act(self, obs, greedy=True):
-        """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        self._start_collecting()
 
     def step(self):
         """One iteration: collect, estimate, update, log (module docstring)."""

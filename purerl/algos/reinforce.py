@@ -48,8 +48,8 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.onpolicy import act, build_networks, load_vector
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require, require_choice,
+from purerl.algos.onpolicy import PolicyLearner, build_networks, load_vector
+from purerl.algos.base import (check_finite, config_field, load_run_state, require, require_choice,
                                require_nonnegative, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import fit_values, fitted_v_iteration
 from purerl.backend import get_xp, to_device, to_numpy
@@ -57,7 +57,6 @@ from purerl.baselines import constant_baseline, optimal_baseline_general, standa
 from purerl.estimators import discounted_returns, episode_steps, total_return
 from purerl.optim import Adam
 from purerl.policies import eta_gradient, policy_gradient
-from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
 # bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
@@ -191,7 +190,7 @@ def optimal_constant_baseline(policy, theta, obs, actions, returns, e):
 # ---- the learner ----------------------------------------------------------------------
 
 
-class Learner:
+class Learner(PolicyLearner):
     """REINFORCE on a vector env (module docstring). Discrete or Box actions."""
 
     def __init__(self, env, cfg, rng):
@@ -203,15 +202,7 @@ class Learner:
             self.value_fn = self.phi = None
         self.opt = Adam(cfg.lr, maximize=True)
         self.vf_opt = Adam(cfg.vf_lr)
-        self.stats = EpisodeStats()
-        self.collector = RolloutCollector(env, self.policy, rng, self.stats, self.value_fn,
-                                          store_next_obs=self.use_value and cfg.value_fit == "td")
-        self.collector.reset()
-        self.env_steps = self.iteration = 0
-
-    def act(self, obs, greedy=True):
-        """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        self._start_collecting(store_next_obs=self.use_value and cfg.value_fit == "td")
 
     def _flat_valid(self, x, rollout):
         """A (T, N) array as (B,) over the valid steps, on theta's device and in its dtype."""

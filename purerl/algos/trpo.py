@@ -27,15 +27,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
+from purerl.algos.base import (check_finite, config_field, load_run_state, require,
                                require_choice, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import fit_values
-from purerl.algos.onpolicy import act, advantages_and_returns, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_networks, load_vector
 from purerl.baselines import standardize
 from purerl.backend import to_numpy
 from purerl.optim import Adam
 from purerl.policies import eta_gradient, fisher_vector_product
-from purerl.rollout import RolloutCollector
 from purerl.surrogates import mean_kl, surrogate
 from purerl.trust_region import backtracking_line_search, natural_step
 
@@ -116,7 +115,7 @@ def policy_step(policy, theta, obs, actions, old_log_probs, advantages, cfg):
     return metrics
 
 
-class Learner:
+class Learner(PolicyLearner):
     """TRPO (line_search=True) or NPG (False) on a vector env; Discrete or Box actions."""
 
     name = "TRPO"
@@ -127,14 +126,7 @@ class Learner:
         self.policy, self.value_fn, self.params, self.theta, self.phi = build_networks(
             env, cfg.hidden_sizes, cfg.dtype, rng)
         self.vf_opt = Adam(cfg.vf_lr)
-        self.stats = EpisodeStats()
-        self.collector = RolloutCollector(env, self.policy, rng, self.stats, self.value_fn)
-        self.collector.reset()
-        self.env_steps = self.iteration = 0
-
-    def act(self, obs, greedy=True):
-        """The mode of pi_theta(.|s) (greedy) or a sample from it; host numpy actions."""
-        return act(self.policy, self.theta, obs, self.rng, greedy, self.env.single_action_space)
+        self._start_collecting()
 
     def step(self):
         """One iteration: collect, estimate, update the policy, fit V_phi, log."""
