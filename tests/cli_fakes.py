@@ -242,9 +242,14 @@ def install(monkeypatch=None):
 @pytest.fixture
 def cli(monkeypatch, tmp_path, capfd):
     """run(*argv) -> (exit code, stdout, stderr) of purerl.cli.main, in tmp_path, with the fakes."""
+    install(monkeypatch)
+    return cli_runner(monkeypatch, tmp_path, capfd)
+
+
+def cli_runner(monkeypatch, tmp_path, capfd):
+    """run(*argv) -> (exit code, stdout, stderr) of purerl.cli.main, run in tmp_path."""
     from purerl.cli import main
 
-    install(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
     def run(*argv):

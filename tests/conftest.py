@@ -12,3 +12,24 @@ import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+
+import pytest  # noqa: E402 - after the BLAS settings above, which must precede numpy
+
+
+@pytest.fixture
+def cupy():
+    """The cupy module, or a skip when CuPy is absent or cannot reach a GPU."""
+    cp = pytest.importorskip("cupy")
+    try:
+        cp.cuda.runtime.getDeviceCount()
+    except Exception as err:  # any CUDA failure means "no GPU here"
+        pytest.skip(f"CuPy is installed but no GPU is usable: {err}")
+    return cp
+
+
+@pytest.fixture
+def cupy_backend(cupy, monkeypatch):
+    """PURERL_BACKEND=cupy for one test (skips without a usable GPU)."""
+    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+    return cupy

@@ -149,9 +149,7 @@ def test_gaussian_policy_runs_on_box_actions(env):
         assert np.any(np.abs(actions) == space.high)  # some were clipped
 
 
-def test_cupy_smoke(monkeypatch):
-    pytest.importorskip("cupy")
-    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+def test_cupy_smoke(cupy_backend):
     L = learner()
     assert type(L.theta).__module__.startswith("cupy")
     rows = train(L, 500)

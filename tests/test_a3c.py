@@ -78,9 +78,7 @@ def test_gaussian_policy_runs_on_box_actions():
     assert np.isfinite(row["policy_loss"]) and L.act(np.zeros((2, 4))).shape == (2, 1)
 
 
-def test_cupy_smoke(monkeypatch):
-    pytest.importorskip("cupy")
-    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+def test_cupy_smoke(cupy_backend):
     L = learner()
     assert type(L.theta).__module__.startswith("cupy")
     assert np.isfinite(L.step()["value_loss"])

@@ -11,7 +11,7 @@ import os
 import pytest
 
 import envs
-from cli_fakes import run_dir_of
+from cli_fakes import cli_runner, run_dir_of
 from purerl.algos import registry
 from purerl.algos.base import config_from_dict
 from purerl.configs import field_docs, field_types, format_value, parse_value
@@ -24,19 +24,7 @@ ALGOS = registry.names()
 @pytest.fixture
 def cli(monkeypatch, tmp_path, capfd):
     """run(*argv) -> (exit code, stdout, stderr), in tmp_path, real learners and envs only."""
-    from purerl.cli import main
-
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as stop:
-            code = stop.code
-        out, err = capfd.readouterr()
-        return code, out, err
-
-    return run
+    return cli_runner(monkeypatch, tmp_path, capfd)
 
 
 @pytest.mark.parametrize("algo", ALGOS)

@@ -272,8 +272,8 @@ def test_errors_name_the_problem(make, call, match):
         call(net, np.zeros(net.n_params))
 
 
-def test_cupy_matches_numpy():
-    cp = pytest.importorskip("cupy")
+def test_cupy_matches_numpy(cupy):
+    cp = cupy
     net = MLP((3, 6, 2), hidden="tanh", output="sigmoid")
     rng = np.random.default_rng(7)
     theta, x, gy = net.init(rng), rng.standard_normal((4, 3)), rng.standard_normal((4, 2))

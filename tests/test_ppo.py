@@ -219,13 +219,7 @@ def test_schedules_decay_to_zero():
     assert lrs[-1] == pytest.approx(ppo.Config().lr * (1 - (len(lrs) - 1) / len(lrs)))
 
 
-def test_cupy_smoke(monkeypatch):
-    cupy = pytest.importorskip("cupy")
-    try:
-        cupy.zeros(1)
-    except Exception as err:  # CuPy installed but no usable GPU
-        pytest.skip(f"CuPy cannot reach a GPU: {err}")
-    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+def test_cupy_smoke(cupy_backend):
     cfg = ppo.Config(**ppo.QUICK_CONFIG)
     learner = ppo.Learner(envs.make_vec("CartPole-v1", cfg.num_envs, seed=0), cfg, np.random.default_rng(0))
     row = learner.step()

@@ -158,9 +158,7 @@ def test_gaussian_policy_on_continuous_cartpole():
     assert L.act(np.zeros((2, 4))).shape == (2, 1)
 
 
-def test_cupy_smoke(monkeypatch):
-    pytest.importorskip("cupy")
-    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+def test_cupy_smoke(cupy_backend):
     for baseline in ("value", "time", "optimal"):
         L = learner(dataclasses.replace(QUICK, baseline=baseline))
         assert type(L.theta).__module__.startswith("cupy")

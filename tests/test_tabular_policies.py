@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from purerl.tabular_policies import LinearSoftmax, TabularSoftmax
-from test_distributions import _cupy_or_skip, numerical_grad
+from test_distributions import numerical_grad
 
 
 
@@ -108,8 +108,8 @@ def test_tabular_bad_inputs_raise_clear_errors():
         LinearSoftmax(np.zeros((3, 2)))
 
 
-def test_cupy_tabular_policies_give_the_numpy_results():
-    cp = _cupy_or_skip()
+def test_cupy_tabular_policies_give_the_numpy_results(cupy):
+    cp = cupy
     rng = np.random.default_rng(32)
     s, a = np.array([0, 2, 1]), np.array([3, 0, 1])
     for policy, theta in tabular_policies(rng):

@@ -213,13 +213,7 @@ def test_gaussian_policy_runs_on_pendulum():
     assert len(history) >= 4 and np.all(np.isfinite(params))
 
 
-def test_cupy_smoke(monkeypatch):
-    cupy = pytest.importorskip("cupy")
-    try:
-        cupy.zeros(1)
-    except Exception as err:  # CuPy installed but no usable GPU
-        pytest.skip(f"CuPy cannot reach a GPU: {err}")
-    monkeypatch.setenv("PURERL_BACKEND", "cupy")
+def test_cupy_smoke(cupy_backend):
     cfg = trpo.Config(**trpo.QUICK_CONFIG)
     learner = trpo.Learner(envs.make_vec("CartPole-v1", cfg.num_envs, seed=0), cfg, np.random.default_rng(0))
     row = learner.step()
