@@ -8,6 +8,7 @@ ENTRIES.
 """
 
 import importlib
+import inspect
 
 from envs.env import Env
 from envs.vector import VecEnv
@@ -19,6 +20,15 @@ ENTRIES = {
     "Pendulum-v1": ("envs.pendulum", "simulator", {}),
     "Pong-v0": ("envs.pong", "simulator", {}),
     "PongDiff-v0": ("envs.pong_diff", "pong_difference_simulator", {}),  # Pong-v0's pixels, differenced
+}
+
+# Factories that pass their **kwargs on: "module.function" -> (the function receiving them,
+# the keywords the caller sets itself), so an unknown keyword's error can list what the game accepts.
+FORWARDS = {
+    "envs.cartpole.simulator": ("envs.cartpole.cartpole_params", ()),
+    "envs.cartpole.continuous_simulator": ("envs.cartpole.simulator", ("continuous",)),
+    "envs.pendulum.simulator": ("envs.pendulum.pendulum_params", ()),
+    "envs.pong_diff.pong_difference_simulator": ("envs.pong.simulator", ()),
 }
 
 # Keyword variants worth timing and testing separately (e.g. observation modes):
@@ -39,11 +49,30 @@ def simulator(name, **kwargs):
     if name not in ENTRIES:
         raise ValueError(f"unknown environment {name!r}; valid names: {', '.join(names())}")
     module, factory, defaults = ENTRIES[name]
-    build = getattr(importlib.import_module(module), factory)
-    try:
-        return build(**{**defaults, **kwargs})
-    except TypeError as err:  # an unknown keyword: say which and where
-        raise ValueError(f"{name}: {err}") from None
+    build = _function(f"{module}.{factory}")
+    accepted = keywords(name)
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"{name} has no option {', '.join(map(repr, unknown))}; it accepts: {', '.join(accepted)}")
+    return build(**{**defaults, **kwargs})
+
+
+def keywords(name):
+    """The keyword arguments `make(name, ...)` accepts, in their factory's order."""
+    module, factory, _ = ENTRIES[name]
+    accepted, fixed, path = [], set(), f"{module}.{factory}"
+    while path is not None:
+        for p in inspect.signature(_function(path)).parameters.values():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in accepted + list(fixed):
+                accepted.append(p.name)
+        path, set_by_caller = FORWARDS.get(path, (None, ()))
+        fixed.update(set_by_caller)
+    return accepted
+
+
+def _function(path):
+    module, _, function = path.rpartition(".")
+    return getattr(importlib.import_module(module), function)
 
 
 def make(name, **kwargs):

@@ -31,6 +31,26 @@ def test_keyword_arguments_reach_the_simulator():
         envs.make("CartPole-v1", max_episode_steps=0)
 
 
+@pytest.mark.parametrize("name", envs.names())
+def test_an_unknown_keyword_names_itself_and_every_accepted_one(name):
+    from envs.registry import keywords
+
+    accepted = keywords(name)
+    with pytest.raises(ValueError, match=f"{name} has no option 'bogus'; it accepts: " + ", ".join(accepted) + "$"):
+        envs.make(name, bogus=1)
+    assert "max_episode_steps" in accepted
+
+
+def test_keywords_follow_forwarded_arguments():
+    from envs.registry import keywords
+
+    assert {"gravity", "force_mag"} <= set(keywords("CartPole-v1"))
+    assert "continuous" not in keywords("CartPoleContinuous-v1")  # the factory sets it
+    assert {"actions", "opp_speed", "hit_reward"} <= set(keywords("PongDiff-v0"))
+    assert envs.make("CartPoleContinuous-v1", gravity=9.81).spec.kwargs == {"gravity": 9.81}
+    assert envs.make("PongDiff-v0", opp_speed=2.0).spec.max_episode_steps == 27_000
+
+
 def test_make_returns_fresh_independent_environments():
     a, b = envs.make("CartPole-v1"), envs.make("CartPole-v1")
     a.reset(seed=0)
