@@ -31,6 +31,9 @@ class CliError(Exception):
     """An error the user can fix; printed as one line, exit status 1."""
 
 
+CHECKPOINT_HELP = "a checkpoint inside RUN_DIR (e.g. checkpoints/step-*.npz) to load instead of policy.npz"
+
+
 def add_bench_parser(subparsers):
     bench = subparsers.add_parser(
         "bench",
@@ -108,7 +111,7 @@ def add_eval_parser(subparsers):
     ev.add_argument("--episodes", type=int, default=10, help="episodes to play (default 10)")
     ev.add_argument("--seed", type=int, default=0,
                     help="episode i is seeded with SEED + i (default 0)")
-    ev.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load instead of policy.npz")
+    ev.add_argument("--checkpoint", metavar="FILE", help=CHECKPOINT_HELP)
     ev.add_argument("--sample", action="store_true",
                     help="sample actions from the policy instead of taking the greedy / mean action")
     ev.set_defaults(handler=cmd_eval)
@@ -123,7 +126,7 @@ def cmd_eval(args):
 
     if args.episodes < 1:
         raise CliError(f"--episodes must be >= 1, got {args.episodes}")
-    path = args.checkpoint or _policy_path(args.run_dir)
+    path = _checkpoint_path(args)
     ck = load(path)
     _, _, learner = runs.restore_learner(ck)
     env = runs.make_env(ck.env, args.episodes, args.seed, ck.meta.get("env_kwargs"))
@@ -145,6 +148,17 @@ def cmd_eval(args):
     return 0
 
 
+def _checkpoint_path(args):
+    """--checkpoint, which must lie inside RUN_DIR (its config is the run's), else RUN_DIR's policy."""
+    if args.checkpoint is None:
+        return _policy_path(args.run_dir)
+    inside = os.path.commonpath([os.path.abspath(args.checkpoint), os.path.abspath(args.run_dir)])
+    if not os.path.isdir(args.run_dir) or inside != os.path.abspath(args.run_dir):
+        raise CliError(f"--checkpoint {args.checkpoint} is not inside RUN_DIR {args.run_dir}; "
+                       f"to play a checkpoint on its own, give it as RUN_DIR")
+    return args.checkpoint
+
+
 def _policy_path(run_dir):
     from purerl import runs
 
@@ -161,7 +175,7 @@ def add_watch_parser(subparsers):
                     "--gif writes an animation instead (needs the plot extra).",
     )
     w.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (or a checkpoint .npz)")
-    w.add_argument("--checkpoint", metavar="FILE", help="checkpoint to load instead of policy.npz")
+    w.add_argument("--checkpoint", metavar="FILE", help=CHECKPOINT_HELP)
     add_watch_arguments(w)
     w.set_defaults(handler=cmd_watch)
 
@@ -169,7 +183,7 @@ def add_watch_parser(subparsers):
 def cmd_watch(args):
     from purerl import watch
 
-    args.checkpoint = args.checkpoint or _policy_path(args.run_dir)
+    args.checkpoint = _checkpoint_path(args)
     return watch.main(args)
 
 

@@ -181,6 +181,16 @@ def test_eval_prints_mean_and_std_of_the_return(cli):
     assert code == 0 and steps < 64 and f"{first} ({steps} env steps)" in out2
 
 
+@pytest.mark.parametrize("command", ["eval", "watch"])
+def test_a_checkpoint_from_another_run_is_refused(cli, command):
+    run_a, _ = train(cli, "fake", "--steps", 64, "--seed", 1)
+    run_b, _ = train(cli, "fake", "--steps", 64, "--seed", 2)
+    other = runs.list_checkpoints(run_b)[0]
+    code, _, err = cli(command, run_a, "--checkpoint", other)
+    line = _one_error_line(err, command)
+    assert code == 1 and f"--checkpoint {other} is not inside RUN_DIR {run_a}" in line
+
+
 def _one_error_line(err, command):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"purerl {command}: error: "), err
