@@ -39,6 +39,11 @@ def load_curve(run_dir):
     return f"{group}, seed {info['seed']}", group, metrics["env_steps"], metrics.get("mean_return", [])
 
 
+def legend_labels(labels, run_dirs):
+    """The labels, with the run directory added to each that would otherwise repeat."""
+    return [f"{label} ({run_dir})" if labels.count(label) > 1 else label for label, run_dir in zip(labels, run_dirs)]
+
+
 def default_out(run_dirs):
     if len(run_dirs) == 1:
         return os.path.join(run_dirs[0], "learning_curve.png")
@@ -51,9 +56,10 @@ def plot_runs(run_dirs, out):
     import matplotlib.pyplot as plt
 
     curves = [load_curve(d) for d in run_dirs]
+    labels = legend_labels([c[0] for c in curves], run_dirs)
     colours = {}
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, group, steps, returns in curves:
+    for label, (_, group, steps, returns) in zip(labels, curves):
         colour = colours.setdefault(group, f"C{len(colours) % 10}")
         ax.plot(steps, returns, color=colour, alpha=0.85, linewidth=1.4, label=label)
     ax.set_xlabel("env steps")

@@ -74,6 +74,14 @@ def test_without_matplotlib_the_message_says_how_to_install_it(cli, monkeypatch,
     assert len(lines) == 1 and "needs matplotlib" in lines[0] and 'pip install "purerl[plot]"' in lines[0]
 
 
+def test_identical_runs_get_distinct_legend_labels():
+    from purerl.plot import legend_labels
+
+    labels = ["ppo on CartPole-v1, seed 0", "ppo on CartPole-v1, seed 0", "ppo on CartPole-v1, seed 1"]
+    assert legend_labels(labels, ["runs/a", "runs/b", "runs/c"]) == [
+        "ppo on CartPole-v1, seed 0 (runs/a)", "ppo on CartPole-v1, seed 0 (runs/b)", "ppo on CartPole-v1, seed 1"]
+
+
 def test_plot_of_a_directory_that_is_not_a_run(cli, tmp_path):
     pytest.importorskip("matplotlib")
     code, _, err = cli("plot", tmp_path)
