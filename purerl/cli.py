@@ -122,7 +122,7 @@ def cmd_eval(args):
 
     from purerl import runs
     from purerl.checkpoint import load
-    from purerl.evaluate import evaluate
+    from purerl.pong_eval import evaluate_run
 
     if args.episodes < 1:
         raise CliError(f"--episodes must be >= 1, got {args.episodes}")
@@ -130,21 +130,14 @@ def cmd_eval(args):
     ck = load(path)
     _, _, learner = runs.restore_learner(ck)
     env = runs.make_env(ck.env, args.episodes, args.seed, ck.meta.get("env_kwargs"))
-    pong = None
-    if ck.env.startswith("Pong"):  # Pong: the same games, also scored as wins and points (purerl/pong_eval.py)
-        from purerl.pong_eval import play_pong
-
-        pong = play_pong(learner.act, env, args.episodes, seed=args.seed, greedy=not args.sample)
-        returns = pong.returns
-    else:
-        returns = evaluate(learner.act, env, episodes=args.episodes, seed=args.seed,
-                           greedy=not args.sample)
+    # On Pong the same games are also scored as wins and points (purerl/pong_eval.py).
+    returns, pong = evaluate_run(learner.act, ck.env, env, args.episodes, seed=args.seed, greedy=not args.sample)
     mode = "sampled actions" if args.sample else "greedy actions"
     print(f"{ck.algo} on {ck.env}, {path} ({ck.meta['env_steps']:,} env steps)")
     print(f"return over {args.episodes} episodes ({mode}, seeds {args.seed}..{args.seed + args.episodes - 1}): "
           f"{np.mean(returns):.2f} ± {np.std(returns):.2f} (min {np.min(returns):.2f}, max {np.max(returns):.2f})")
     if pong is not None:
-        print(pong.summary())
+        print(pong)
     return 0
 
 

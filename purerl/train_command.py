@@ -15,7 +15,7 @@ from purerl import checkpoint, configs, runs, trainer
 from purerl.algos import registry
 from purerl.algos.base import config_from_dict
 from purerl.cli import CliError
-from purerl.evaluate import evaluate
+from purerl.pong_eval import evaluate_run
 from purerl.logger import format_duration
 
 EVAL_SEED = 0  # the final evaluation uses the same episodes as `purerl eval` by default
@@ -187,14 +187,14 @@ def summary(session, progress, eval_episodes):
              f"{progress.episodes:,} episodes, mean return of the last {min(progress.episodes, 100)}: {ret}"]
     if eval_episodes > 0:
         env = runs.make_env(session.env, eval_episodes, EVAL_SEED, session.env_kwargs)
-        returns = evaluate(learner.act, env, episodes=eval_episodes, seed=EVAL_SEED)
+        returns, pong = evaluate_run(learner.act, session.env, env, eval_episodes, seed=EVAL_SEED)
         mean = float(np.mean(returns))
         line = f"evaluation, {eval_episodes} episodes with greedy actions: {mean:.1f} ± {np.std(returns):.1f}"
         threshold = runs.reward_threshold(session.env, session.env_kwargs)
         if threshold is not None:
             verdict = "solved" if mean >= threshold else "not solved yet"
             line += f" ({verdict}: {session.env} counts as solved at {threshold:g})"
-        lines.append(line)
+        lines += [line] if pong is None else [line, pong]
     d = session.run_dir
     lines += [f"run directory: {d}",
               f"next: python -m purerl eval {d}",

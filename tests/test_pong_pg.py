@@ -201,12 +201,15 @@ def test_play_pong_scores_wins_and_point_differences():
         play_pong(lambda obs, greedy: np.zeros(len(obs), int), env, games=31)
 
 
-def test_eval_command_prints_the_win_rate(tmp_path, monkeypatch, capsys):
+def test_train_and_eval_commands_print_the_win_rate(tmp_path, monkeypatch, capsys):
     from purerl.cli import main
 
     monkeypatch.chdir(tmp_path)
     assert main(["train", "reinforce-pong", "--steps", "1500", "--set", "hidden=4", "--num-envs", "2",
-                 "--env-arg", "points_to_win=1", "--eval-episodes", "0"]) == 0
+                 "--env-arg", "points_to_win=1", "--eval-episodes", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "evaluation, 3 episodes with greedy actions" in out
+    assert "of 3 games against the built-in opponent (win rate" in out
     run_dir = next((tmp_path / "runs").iterdir())
     assert main(["eval", str(run_dir), "--episodes", "4"]) == 0
     out = capsys.readouterr().out
