@@ -20,13 +20,13 @@ Pure; the array module comes from the inputs.
 """
 
 from purerl.backend import get_xp
-from purerl.estimators import _float, _like, _mask
+from purerl.trajectories import done_mask, exact_shape, float_array
 
 
 def _masked(returns, mask):
     xp = get_xp(returns, *([] if mask is None else [mask]))
-    x = _float("returns", returns, xp)
-    m = xp.ones(x.shape, dtype=bool) if mask is None else _mask("mask", mask, x.shape, xp)
+    x = float_array("returns", returns, xp)
+    m = xp.ones(x.shape, dtype=bool) if mask is None else done_mask("mask", mask, x.shape, xp)
     return xp, x, m
 
 
@@ -90,7 +90,7 @@ def state_baseline(value_fn, obs):
     values (T, *B); the result is checked to be finite floats of that shape.
     """
     xp = get_xp(obs)
-    b = _float("value_fn(obs)", value_fn(obs), xp)
+    b = float_array("value_fn(obs)", value_fn(obs), xp)
     if tuple(b.shape) != tuple(xp.asarray(obs).shape[: b.ndim]):
         raise ValueError(
             f"value_fn(obs) has shape {tuple(b.shape)}; expected a prefix of obs's shape {tuple(obs.shape)}"
@@ -115,14 +115,14 @@ def optimal_baseline_general(h, u, weights=None, per_coordinate=False):
     u = sum_t gamma^t s_t G_t and h = sum_t gamma^t s_t (s_t the score).
     """
     xp = get_xp(h, u, *([] if weights is None else [weights]))
-    h = _float("h", h, xp)
+    h = float_array("h", h, xp)
     if h.ndim != 2:
         raise ValueError(f"h must have shape (M, P), got {tuple(h.shape)}")
-    u = _like("u", u, h.shape, xp, dtype=h.dtype)
+    u = exact_shape("u", u, h.shape, xp, dtype=h.dtype)
     if weights is None:
         w = xp.full(h.shape[0], 1.0 / h.shape[0])
     else:
-        w = _like("weights", weights, h.shape[:1], xp)
+        w = exact_shape("weights", weights, h.shape[:1], xp)
     axis = 0 if per_coordinate else None
     num = (w[:, None] * h * u).sum(axis=axis)
     den = (w[:, None] * h * h).sum(axis=axis)
@@ -141,8 +141,8 @@ def optimal_baseline(g, returns, weights=None, per_coordinate=False):
     optimal_baseline_general, which this calls with h = g, u = g R.
     """
     xp = get_xp(g, returns)
-    g = _float("g", g, xp)
-    R = _like("returns", returns, g.shape[:1], xp, dtype=g.dtype)
+    g = float_array("g", g, xp)
+    R = exact_shape("returns", returns, g.shape[:1], xp, dtype=g.dtype)
     return optimal_baseline_general(g, g * R[:, None], weights, per_coordinate)
 
 
@@ -160,7 +160,7 @@ def standardize(x, axis=None, eps=1e-8):
     normaliser. Karpathy uses eps = 0; eps > 0 keeps a constant x finite.
     """
     xp = get_xp(x)
-    x = _float("x", x, xp)
+    x = float_array("x", x, xp)
     centred = x - x.mean(axis=axis, keepdims=True)
     return centred / (xp.sqrt((centred * centred).mean(axis=axis, keepdims=True)) + eps)
 
@@ -173,8 +173,8 @@ def standardize_episodes(x, terminated=None, truncated=None, eps=1e-8):
     Shapes: x and masks (T, *B); returns (T, *B) in x's dtype.
     """
     xp = get_xp(x)
-    x = _float("x", x, xp)
-    done = _mask("terminated", terminated, x.shape, xp) | _mask("truncated", truncated, x.shape, xp)
+    x = float_array("x", x, xp)
+    done = done_mask("terminated", terminated, x.shape, xp) | done_mask("truncated", truncated, x.shape, xp)
     T = x.shape[0]
     flat, done = x.reshape(T, -1), done.reshape(T, -1)
     # segment number within each column = episode ends strictly before row t

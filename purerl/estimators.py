@@ -24,133 +24,15 @@ Layout, shared by all functions here:
 
 Every recursion over time here is one linear recurrence,
 y_t = a_t + c_t y_{t+1} (or y_{t-1}), with the equation in how a and c are
-built; `_backward_scan` runs it as a numba kernel for numpy arrays and as a
-loop over t with vector operations for other array modules (CuPy).
+built; `backward_scan` (purerl/trajectories.py, with the input checks) runs it.
 
 Baselines (constant, time-dependent, state-dependent, leave-one-out,
 variance-optimal) and per-episode standardisation live in purerl/baselines.py.
 """
 
-import numpy as np
-from numba import njit
-
 from purerl.backend import get_xp
-
-# ----------------------------------------------------------------------------
-# input checks shared by every estimator
-# ----------------------------------------------------------------------------
-
-
-def _float(name, x, xp):
-    x = xp.asarray(x)
-    if x.dtype.kind in "biu":
-        x = x.astype(xp.float64)
-    elif x.dtype.kind != "f":
-        raise ValueError(f"{name} must be a real float array, got dtype {x.dtype}")
-    if x.ndim == 0:
-        raise ValueError(f"{name} must have a leading time axis, shape (T,) or (T, *B); got a scalar")
-    return x
-
-
-def _like(name, x, shape, xp, dtype=None):
-    """x as an array of module xp with exactly `shape` (no silent broadcasting)."""
-    x = xp.asarray(x) if dtype is None else xp.asarray(x, dtype=dtype)
-    if tuple(x.shape) != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
-    return x
-
-
-def _mask(name, x, shape, xp):
-    if x is None:
-        return xp.zeros(shape, dtype=bool)
-    x = xp.asarray(x)
-    if x.dtype.kind not in "biu":
-        raise ValueError(f"{name} must be a boolean mask, got dtype {x.dtype}")
-    return _like(name, x, shape, xp).astype(bool)
-
-
-def _inputs(rewards, terminated, truncated, *others, name="rewards"):
-    """(xp, rewards, terminated, truncated) checked against each other."""
-    xp = get_xp(rewards, *[x for x in (terminated, truncated, *others) if x is not None])
-    r = _float(name, rewards, xp)
-    return xp, r, _mask("terminated", terminated, r.shape, xp), _mask("truncated", truncated, r.shape, xp)
-
-
-def _check_unit(name, value, low_open=False):
-    v = float(value)
-    if not (0.0 < v <= 1.0 if low_open else 0.0 <= v <= 1.0):
-        accepted = "(0, 1]" if low_open else "[0, 1]"
-        raise ValueError(f"{name} must be in {accepted}, got {value!r}")
-    return v
-
-
-def _bootstrap(xp, r, truncated, next_values):
-    """next_values checked, or zeros when every trajectory is complete."""
-    if next_values is None:
-        if bool(truncated.any()):
-            raise ValueError(
-                "truncated steps need next_values (the value of the final observation) "
-                "to bootstrap from; pass next_values, or mark those steps terminated "
-                "if the episode really ended there"
-            )
-        return xp.zeros_like(r)
-    return _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
-
-
-# ----------------------------------------------------------------------------
-# the one recursion: y_t = a_t + c_t y_{t+1}
-# ----------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _scan_kernel(a, c, y):
-    """y[t, b] = a[t, b] + c[t, b] y[t + 1, b] with y[T, b] = 0; a, c, y of shape (T, B)."""
-    for b in range(a.shape[1]):
-        running = 0.0
-        for t in range(a.shape[0] - 1, -1, -1):
-            running = a[t, b] + c[t, b] * running
-            y[t, b] = running
-
-
-def _scan_loop(xp, a, c):
-    """The same recursion for any array module: a loop over t, vector operations over the batch."""
-    y = xp.empty_like(a)
-    running = xp.zeros_like(a[0])
-    for t in range(a.shape[0] - 1, -1, -1):
-        running = a[t] + c[t] * running
-        y[t] = running
-    return y
-
-
-def _backward_scan(a, c):
-    """y_t = a_t + c_t y_{t+1}, y_T = 0, over arrays (T, *B) of one float dtype."""
-    xp = get_xp(a, c)
-    if xp is not np:
-        return _scan_loop(xp, a, c)
-    T = a.shape[0]
-    a2 = np.ascontiguousarray(a.reshape(T, -1))
-    c2 = np.ascontiguousarray(c.reshape(T, -1), dtype=a2.dtype)
-    y = np.empty_like(a2)
-    _scan_kernel(a2, c2, y)
-    return y.reshape(a.shape)
-
-
-def _forward_scan(a, c):
-    """y_t = a_t + c_t y_{t-1}, y_{-1} = 0: the backward scan in reversed time."""
-    return _backward_scan(a[::-1], c[::-1])[::-1]
-
-
-def _starts(xp, done):
-    """start_t: row t begins an episode (row 0, or the row after an end)."""
-    return xp.concatenate([xp.ones_like(done[:1]), done[:-1]], axis=0)
-
-
-def _last_row(xp, shape):
-    """(T, *B) mask of the last row: the array ends there, so the episode is cut."""
-    last = xp.zeros(shape, dtype=bool)
-    last[-1] = True
-    return last
-
+from purerl.trajectories import (backward_scan, bootstrap_values, check_unit, done_mask, episode_starts, exact_shape,
+                                 float_array, forward_scan, last_row, trajectory_inputs)
 
 # ----------------------------------------------------------------------------
 # Monte Carlo returns
@@ -178,14 +60,14 @@ def discounted_returns(rewards, terminated=None, truncated=None, *, gamma, next_
 
     Shapes: rewards, masks, next_values (T, *B); returns (T, *B), rewards' dtype.
     """
-    xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
-    gamma = _check_unit("gamma", gamma)
+    xp, r, term, trunc = trajectory_inputs(rewards, terminated, truncated, next_values)
+    gamma = check_unit("gamma", gamma)
     if reset_at_nonzero_reward:
         term = term | (r != 0)
-    boot = _bootstrap(xp, r, trunc & ~term, next_values)
-    cut = (trunc | _last_row(xp, r.shape)) & ~term  # the episode goes on beyond what we hold
+    boot = bootstrap_values(xp, r, trunc & ~term, next_values)
+    cut = (trunc | last_row(xp, r.shape)) & ~term  # the episode goes on beyond what we hold
     a = r + gamma * xp.where(cut, boot, 0.0)
-    return _backward_scan(a, gamma * ~(term | cut))
+    return backward_scan(a, gamma * ~(term | cut))
 
 
 def episode_steps(terminated=None, truncated=None, *, shape=None, start_steps=None):
@@ -202,12 +84,12 @@ def episode_steps(terminated=None, truncated=None, *, shape=None, start_steps=No
         raise ValueError("episode_steps needs a mask or shape=(T, *B)")
     xp = get_xp(*[x for x in (terminated, truncated, start_steps) if x is not None])
     shape = tuple(xp.asarray(src).shape) if shape is None else tuple(shape)
-    done = _mask("terminated", terminated, shape, xp) | _mask("truncated", truncated, shape, xp)
-    start = _starts(xp, done)
+    done = done_mask("terminated", terminated, shape, xp) | done_mask("truncated", truncated, shape, xp)
+    start = episode_starts(xp, done)
     a = xp.where(start, 0.0, 1.0)  # k_t = 0 at a start, else k_{t-1} + 1
     if start_steps is not None:
-        a[0] = _like("start_steps", start_steps, shape[1:], xp, dtype=xp.float64)
-    return xp.rint(_forward_scan(a, xp.where(start, 0.0, 1.0))).astype(xp.int64)
+        a[0] = exact_shape("start_steps", start_steps, shape[1:], xp, dtype=xp.float64)
+    return xp.rint(forward_scan(a, xp.where(start, 0.0, 1.0))).astype(xp.int64)
 
 
 def reward_to_go(rewards, terminated=None, truncated=None, *, gamma, next_values=None, start_steps=None):
@@ -242,9 +124,9 @@ def total_return(rewards, terminated=None, truncated=None, *, gamma=1.0, next_va
     """
     G = discounted_returns(rewards, terminated, truncated, gamma=gamma, next_values=next_values)
     xp = get_xp(G)
-    done = _mask("terminated", terminated, G.shape, xp) | _mask("truncated", truncated, G.shape, xp)
-    start = _starts(xp, done)  # R_t = G_t at an episode's first row, else R_{t-1}
-    return _forward_scan(xp.where(start, G, 0.0), xp.where(start, 0.0, 1.0))
+    done = done_mask("terminated", terminated, G.shape, xp) | done_mask("truncated", truncated, G.shape, xp)
+    start = episode_starts(xp, done)  # R_t = G_t at an episode's first row, else R_{t-1}
+    return forward_scan(xp.where(start, G, 0.0), xp.where(start, 0.0, 1.0))
 
 
 # ----------------------------------------------------------------------------
@@ -264,17 +146,17 @@ def next_state_values(values, last_values, truncated=None, final_values=None, te
     Shapes: values (T, *B), last_values (*B), final_values and masks (T, *B).
     """
     xp = get_xp(values, last_values, *[x for x in (final_values, truncated, terminated) if x is not None])
-    v = _float("values", values, xp)
-    last = _like("last_values", last_values, v.shape[1:], xp, dtype=v.dtype)
+    v = float_array("values", values, xp)
+    last = exact_shape("last_values", last_values, v.shape[1:], xp, dtype=v.dtype)
     nv = xp.concatenate([v[1:], last[None]], axis=0)
-    trunc = _mask("truncated", truncated, v.shape, xp)
+    trunc = done_mask("truncated", truncated, v.shape, xp)
     if final_values is not None:
-        nv = xp.where(trunc, _like("final_values", final_values, v.shape, xp, dtype=v.dtype), nv)
+        nv = xp.where(trunc, exact_shape("final_values", final_values, v.shape, xp, dtype=v.dtype), nv)
     elif bool(trunc.any()):
         raise ValueError(
             "truncated steps need final_values, the value of each truncated game's final observation"
         )
-    return xp.where(_mask("terminated", terminated, v.shape, xp), 0.0, nv)
+    return xp.where(done_mask("terminated", terminated, v.shape, xp), 0.0, nv)
 
 
 def td_targets(rewards, next_values, terminated=None, *, gamma):
@@ -287,9 +169,9 @@ def td_targets(rewards, next_values, terminated=None, *, gamma):
     network's). Truncation needs no flag: next_values already holds
     V(final_obs). Shapes: (T, *B) in and out (any leading batch works).
     """
-    xp, r, term, _ = _inputs(rewards, terminated, None, next_values)
-    gamma = _check_unit("gamma", gamma)
-    nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
+    xp, r, term, _ = trajectory_inputs(rewards, terminated, None, next_values)
+    gamma = check_unit("gamma", gamma)
+    nv = exact_shape("next_values", next_values, r.shape, xp, dtype=r.dtype)
     return r + gamma * xp.where(term, 0.0, nv)
 
 
@@ -301,7 +183,7 @@ def td_errors(rewards, values, next_values, terminated=None, *, gamma):
     one-step critic). Shapes: (T, *B) in and out.
     """
     y = td_targets(rewards, next_values, terminated, gamma=gamma)
-    return y - _like("values", values, y.shape, get_xp(y), dtype=y.dtype)
+    return y - exact_shape("values", values, y.shape, get_xp(y), dtype=y.dtype)
 
 
 def nstep_returns(rewards, next_values, terminated=None, truncated=None, *, gamma, n):
@@ -316,11 +198,11 @@ def nstep_returns(rewards, next_values, terminated=None, truncated=None, *, gamm
     n = 1 gives td_targets; n >= T gives discounted_returns (Monte Carlo,
     bootstrapping only at the cut). Shapes: (T, *B) in and out.
     """
-    xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
-    gamma = _check_unit("gamma", gamma)
+    xp, r, term, trunc = trajectory_inputs(rewards, terminated, truncated, next_values)
+    gamma = check_unit("gamma", gamma)
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
+    nv = exact_shape("next_values", next_values, r.shape, xp, dtype=r.dtype)
     T = r.shape[0]
     col = (T,) + (1,) * (r.ndim - 1)  # broadcast a per-row flag over the batch axes
     acc = xp.zeros_like(r)
@@ -353,13 +235,13 @@ def lambda_returns(rewards, next_values, terminated=None, truncated=None, *, gam
     was truncated or the array ends. lam = 0: TD(0) target; lam = 1: Monte
     Carlo return. Equals gae(...) + values. Shapes: (T, *B) in and out.
     """
-    xp, r, term, trunc = _inputs(rewards, terminated, truncated, next_values)
-    gamma, lam = _check_unit("gamma", gamma), _check_unit("lam", lam)
-    nv = _like("next_values", next_values, r.shape, xp, dtype=r.dtype)
-    cut = trunc | _last_row(xp, r.shape)
+    xp, r, term, trunc = trajectory_inputs(rewards, terminated, truncated, next_values)
+    gamma, lam = check_unit("gamma", gamma), check_unit("lam", lam)
+    nv = exact_shape("next_values", next_values, r.shape, xp, dtype=r.dtype)
+    cut = trunc | last_row(xp, r.shape)
     # y_t = r_t + gamma (1 - lam) V + gamma lam (V at a cut, else y_{t+1}); nothing after termination
     a = r + gamma * xp.where(term, 0.0, xp.where(cut, nv, (1.0 - lam) * nv))
-    return _backward_scan(a, gamma * lam * ~(term | cut))
+    return backward_scan(a, gamma * lam * ~(term | cut))
 
 
 def gae(rewards, values, next_values, terminated=None, truncated=None, *, gamma, lam):
@@ -379,50 +261,7 @@ def gae(rewards, values, next_values, terminated=None, truncated=None, *, gamma,
     Shapes: rewards, values, next_values, masks (T, *B); returns (T, *B).
     """
     delta = td_errors(rewards, values, next_values, terminated, gamma=gamma)
-    xp, _, _, trunc = _inputs(rewards, terminated, truncated)
-    lam = _check_unit("lam", lam)
-    done = _mask("terminated", terminated, delta.shape, xp) | trunc
-    return _backward_scan(delta, float(gamma) * lam * ~done)
-
-
-# ----------------------------------------------------------------------------
-# importance weights for data drawn from another policy
-# ----------------------------------------------------------------------------
-
-
-def ratio(log_probs, old_log_probs):
-    """Per-step likelihood ratio r_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t) = exp(log_probs - old_log_probs).
-
-    Handwritten notes, "Importance Sampling" (E_p[f] = E_q[(p/q) f]); the
-    ratio of PPO and TRPO (Yamazaki, "PPO-Clip"). Shapes: any, equal; out the same.
-    """
-    xp = get_xp(log_probs, old_log_probs)
-    lp = _float("log_probs", log_probs, xp)
-    return xp.exp(lp - _like("old_log_probs", old_log_probs, lp.shape, xp, dtype=lp.dtype))
-
-
-def importance_weights(log_probs, behavior_log_probs, terminated=None, truncated=None, *, per_decision=True):
-    """Importance weights of off-policy data, products of ratios within each episode.
-
-        per decision:      rho_{0:t} = prod_{k=0}^{t} pi_theta(a_k|s_k) / beta(a_k|s_k)
-        whole trajectory:  rho(tau)  = prod_{k=0}^{H-1} pi_theta(a_k|s_k) / beta(a_k|s_k)
-                                     = p_theta(tau) / p_beta(tau)   (dynamics cancel)
-
-    k counts from the start of the episode row t belongs to (or row 0).
-    Course notes "Chapter 4", section 4.3 (the likelihood-ratio trick,
-    E_{tau~rho}[rho_theta(tau)/rho(tau) R(tau)]); handwritten notes,
-    "Importance Sampling". E_beta[rho(tau) f(tau)] = E_theta[f(tau)], and a
-    reward r_t needs only the weight of the prefix that caused it:
-    E_beta[rho_{0:t} f(tau_{0:t})] = E_theta[f(tau_{0:t})], so weighting
-    r_t by rho_{0:t} (per decision) is unbiased with lower variance. Computed
-    as exp of summed log ratios. Shapes: (T, *B) in and out.
-    """
-    xp, lr, term, trunc = _inputs(log_probs, terminated, truncated, behavior_log_probs, name="log_probs")
-    lr = lr - _like("behavior_log_probs", behavior_log_probs, lr.shape, xp, dtype=lr.dtype)
-    done = term | trunc
-    start = _starts(xp, done)
-    c = _forward_scan(lr, xp.where(start, 0.0, 1.0))  # log rho_{0:t}
-    if not per_decision:  # spread each episode's total back over its rows
-        end = done | _last_row(xp, lr.shape)
-        c = _backward_scan(xp.where(end, c, 0.0), xp.where(end, 0.0, 1.0))
-    return xp.exp(c)
+    xp, _, _, trunc = trajectory_inputs(rewards, terminated, truncated)
+    lam = check_unit("lam", lam)
+    done = done_mask("terminated", terminated, delta.shape, xp) | trunc
+    return backward_scan(delta, float(gamma) * lam * ~done)

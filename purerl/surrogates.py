@@ -10,13 +10,13 @@ into a gradient in the distribution's parameters, and `policy.backward`
 takes it through the network. So each equation below has one place, and the
 gradient tests can check it by finite differences in the per-sample inputs.
 
-Notation: ratio_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t) (estimators.ratio),
+Notation: ratio_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t) (importance.ratio),
 B = batch size; objectives are means over the batch and are maximised
 (losses such as the value loss are minimised).
 """
 
 from purerl.backend import get_xp
-from purerl.estimators import ratio as likelihood_ratio
+from purerl.importance import ratio as likelihood_ratio
 
 
 def _check_batch(log_probs, old_log_probs, advantages):

@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from purerl import estimators as E
+from purerl import trajectories as T
+from purerl.importance import importance_weights, ratio
 
 # ----------------------------------------------------------------------------
 # hand-worked cases, exact
@@ -64,11 +66,11 @@ def test_karpathy_reset_at_nonzero_reward_by_hand():
 
 def test_importance_weights_by_hand():
     lp, blp = np.log([2.0, 1.0, 0.5, 4.0]), np.zeros(4)  # ratios 2, 1, 1/2, 4
-    assert np.allclose(E.importance_weights(lp, blp), [2, 2, 1, 4], rtol=1e-15)
-    assert np.allclose(E.importance_weights(lp, blp, term1), [2, 2, 0.5, 2], rtol=1e-15)
-    assert np.allclose(E.importance_weights(lp, blp, per_decision=False), [4] * 4, rtol=1e-15)
-    assert np.allclose(E.importance_weights(lp, blp, term1, per_decision=False), [2, 2, 2, 2], rtol=1e-15)
-    assert np.allclose(E.ratio(lp, blp), [2, 1, 0.5, 4], rtol=1e-15)
+    assert np.allclose(importance_weights(lp, blp), [2, 2, 1, 4], rtol=1e-15)
+    assert np.allclose(importance_weights(lp, blp, term1), [2, 2, 0.5, 2], rtol=1e-15)
+    assert np.allclose(importance_weights(lp, blp, per_decision=False), [4] * 4, rtol=1e-15)
+    assert np.allclose(importance_weights(lp, blp, term1, per_decision=False), [2, 2, 2, 2], rtol=1e-15)
+    assert np.allclose(ratio(lp, blp), [2, 1, 0.5, 4], rtol=1e-15)
 
 
 # ----------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def test_estimators_do_not_mutate_inputs(data):
     E.gae(r, v, nv, term, trunc, gamma=gamma, lam=lam)
     E.lambda_returns(r, nv, term, trunc, gamma=gamma, lam=lam)
     E.nstep_returns(r, nv, term, trunc, gamma=gamma, n=3)
-    E.importance_weights(r, v, term, trunc, per_decision=False)
+    importance_weights(r, v, term, trunc, per_decision=False)
     for x, b in zip(inputs, before):
         assert np.array_equal(x, b)
 
@@ -201,7 +203,7 @@ def test_per_episode_quantities_match_reference(data):
     R = E.total_return(r, term, trunc, gamma=gamma, next_values=nv)
     rtg = E.reward_to_go(r, term, trunc, gamma=gamma, next_values=nv)
     G = E.discounted_returns(r, term, trunc, gamma=gamma, next_values=nv)
-    w = E.importance_weights(r, v, term, trunc)  # r, v stand in for two log-prob arrays
+    w = importance_weights(r, v, term, trunc)  # r, v stand in for two log-prob arrays
     for (rc, vc, dc), (Rc, rtgc, Gc, wc) in zip(_columns(r, v, done), _columns(R, rtg, G, w)):
         for s, e in _episodes(dc):
             assert np.allclose(Rc[s:e + 1], Gc[s], rtol=1e-12)
@@ -241,8 +243,8 @@ def test_scan_kernel_and_array_module_loop_agree(data):
     run the same recursion y_t = a_t + c_t y_{t+1}."""
     r, v, _, term, _, gamma, _ = data
     c = gamma * ~term
-    np.testing.assert_allclose(E._backward_scan(r, c), E._scan_loop(np, r, c), rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(E._forward_scan(v, c), E._scan_loop(np, v[::-1], c[::-1])[::-1],
+    np.testing.assert_allclose(T.backward_scan(r, c), T._scan_loop(np, r, c), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(T.forward_scan(v, c), T._scan_loop(np, v[::-1], c[::-1])[::-1],
                                rtol=1e-13, atol=1e-13)
 
 

@@ -13,8 +13,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CORE = ["backend", "nn", "nn_ops", "losses", "optim", "distributions", "tabular_policies", "policies", "estimators",
-        "baselines", "exact", "enumeration", "gradient_free", "cg", "surrogates", "trust_region", "sumtree",
-        "buffers"]
+        "trajectories", "importance", "baselines", "exact", "enumeration", "gradient_free", "cg", "surrogates",
+        "trust_region", "sumtree", "buffers"]
 
 
 def imported_modules(path):

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from purerl import baselines as B
 from purerl import estimators as E
 from purerl import exact
+from purerl.importance import importance_weights
 from purerl.tabular_policies import TabularSoftmax
 
 TOL = 1e-9
@@ -98,12 +99,12 @@ def test_importance_sampled_estimators_are_unbiased_under_another_behaviour_poli
     beta = case.rng.dirichlet(np.ones(case.mdp.n_actions), size=case.mdp.n_states)
 
     def whole(batch):  # rho(tau) grad log p(tau) R(tau)
-        rho = E.importance_weights(batch.log_probs, batch.behavior_log_probs, batch.terminated,
+        rho = importance_weights(batch.log_probs, batch.behavior_log_probs, batch.terminated,
                                    per_decision=False)
         return batch.score_estimate(rho * E.total_return(batch.rewards, batch.terminated, gamma=batch.gamma))
 
     def per_decision(batch):  # sum_t score_t sum_{t' >= t} gamma^t' rho_{0:t'} r_t'
-        rho = E.importance_weights(batch.log_probs, batch.behavior_log_probs, batch.terminated)
+        rho = importance_weights(batch.log_probs, batch.behavior_log_probs, batch.terminated)
         return batch.score_estimate(E.reward_to_go(rho * batch.rewards, batch.terminated, gamma=batch.gamma))
 
     unbiased(case, whole, behavior=beta)
