@@ -13,134 +13,14 @@ call).
 """
 
 import numpy as np
-from numba import njit
 
 from purerl.backend import get_xp, to_device, to_numpy
+from purerl.probability import (as_float, as_index, check_other, check_shape, log_sigmoid, log_softmax,
+                                sample_rows)
 
 # Python floats, not numpy scalars, so float32 parameters stay float32 (NEP 50).
 LOG_2PI = float(np.log(2.0 * np.pi))
 LOG_2PI_E = float(np.log(2.0 * np.pi * np.e))
-
-# ----------------------------------------------------------------------------
-# validation and numerically stable primitives
-# ----------------------------------------------------------------------------
-
-
-def _as_float(owner, name, x, xp):
-    """x as a finite float array of module xp (integer input becomes float64)."""
-    x = xp.asarray(x)
-    if x.dtype.kind in "biu":
-        x = x.astype(xp.float64)
-    elif x.dtype.kind != "f":
-        raise ValueError(f"{owner}: {name} must be a real float array, got dtype {x.dtype}")
-    finite = xp.isfinite(x)
-    if not bool(finite.all()):  # the method: numpy's xp.all wrapper costs more than the check
-        bad = int(x.size - int(finite.sum()))
-        raise ValueError(
-            f"{owner}: {name} must be finite; got {bad} nan/inf entries out of {x.size}"
-        )
-    return x
-
-
-def _as_index(owner, name, x, n, xp):
-    """x as an int64 array of whole numbers in [0, n); floats holding whole
-    numbers are accepted because rollout buffers often store actions as floats."""
-    x = xp.asarray(x)
-    if x.dtype.kind == "f":
-        if not bool(xp.all(x == xp.floor(x))):  # also rejects nan and inf
-            raise ValueError(f"{owner}: {name} must be whole numbers in [0, {n - 1}], got {x}")
-    elif x.dtype.kind not in "biu":
-        raise ValueError(f"{owner}: {name} must be integers, got dtype {x.dtype}")
-    if x.size and (int(x.min()) < 0 or int(x.max()) >= n):
-        raise ValueError(
-            f"{owner}: {name} must be integers in [0, {n - 1}], "
-            f"got values from {int(x.min())} to {int(x.max())}"
-        )
-    return x.astype(xp.int64, copy=False)
-
-
-def _check_shape(owner, name, x, shape):
-    if tuple(x.shape) != tuple(shape):
-        raise ValueError(f"{owner}: {name} must have shape {tuple(shape)}, got {tuple(x.shape)}")
-
-
-def _reducible(x, axis):
-    """x, or a column-major copy of x when x is 2-D and is reduced over its rows.
-
-    numpy reduces a short contiguous axis row by row, about 40 ns a row (10 us
-    for the max over logits of shape (256, 2)); over a column-major copy the
-    same reduction is K vectorised passes over the batch (2-3 us, copy
-    included). Policy heads have few actions and large batches. Maxima are
-    unchanged; sums of K >= 8 terms are added in another order.
-    """
-    if x.ndim == 2 and axis in (1, -1):
-        return get_xp(x).asfortranarray(x)
-    return x
-
-
-def log_softmax(logits, axis=-1):
-    """log pi_k = z_k - log sum_j exp(z_j), computed as (z_k - m) - log sum_j exp(z_j - m)
-    with m = max_j z_j, so logits of 1000 do not overflow exp."""
-    xp = get_xp(logits)
-    shifted = logits - _reducible(logits, axis).max(axis=axis, keepdims=True)
-    return shifted - xp.log(_reducible(xp.exp(shifted), axis).sum(axis=axis, keepdims=True))
-
-
-def log_sigmoid(x):
-    """log sigma(x) = -log(1 + exp(-x)) = -logaddexp(0, -x); stable for |x| large."""
-    xp = get_xp(x)
-    return -xp.logaddexp(0.0, -x)
-
-
-def _sample_rows(probs, rng, xp):
-    """One index per row of probs (N, K) by inverse CDF, drawn on the host.
-
-    u ~ U(0, 1] is scaled by each row's total so rounding in the sum cannot
-    make the last category unreachable, and a zero-probability category is
-    never drawn (it needs cdf_{k-1} < u <= cdf_k, an empty interval).
-    """
-    p = to_numpy(probs)
-    idx = np.empty(p.shape[0], dtype=np.int64)
-    _inverse_cdf(p, 1.0 - rng.random(p.shape[0]), idx)
-    return to_device(idx, xp)
-
-
-@njit(cache=True)
-def _inverse_cdf(p, v, idx):
-    """idx[n] = the first k with cdf_k >= u = v[n] cdf_{K-1} (K - 1 if none), where
-    cdf = cumsum(p[n]) is accumulated in p's dtype and compared with u in float64.
-
-    The same numbers as numpy's cumsum, compare and count, at one call per
-    batch instead of eight (a numpy call costs about 1 us on a batch of 8).
-    """
-    K = p.shape[1]
-    for n in range(p.shape[0]):
-        total = p[n, 0]
-        for k in range(1, K):
-            total += p[n, k]
-        u = v[n] * total
-        k, cdf = 0, p[n, 0]
-        while k < K - 1 and cdf < u:
-            k += 1
-            cdf += p[n, k]
-        idx[n] = k
-
-
-# ----------------------------------------------------------------------------
-# batch-first heads for network policies
-# ----------------------------------------------------------------------------
-
-
-def _check_other(dist, other):
-    """KL and its gradient compare two distributions of one kind and one shape."""
-    owner = type(dist).__name__
-    if type(other) is not type(dist):
-        raise ValueError(f"{owner}: other must be a {owner}, got {type(other).__name__}")
-    if other.shape != dist.shape:
-        raise ValueError(
-            f"{owner}: other must have parameter shape {dist.shape}, got {other.shape}"
-        )
-
 
 class Categorical:
     """Categorical distribution over K actions from logits z (B, K), one row per sample.
@@ -160,7 +40,7 @@ class Categorical:
 
     def __init__(self, logits):
         xp = get_xp(logits)
-        logits = _as_float("Categorical", "logits", logits, xp)
+        logits = as_float("Categorical", "logits", logits, xp)
         if logits.ndim != 2 or logits.shape[1] < 1:
             raise ValueError(
                 f"Categorical: logits must have shape (B, K) with K >= 1, got {tuple(logits.shape)}"
@@ -170,13 +50,13 @@ class Categorical:
         self.probs = xp.exp(self.logp)
 
     def _actions(self, a):
-        a = _as_index("Categorical", "actions", a, self.shape[1], self.xp)
-        _check_shape("Categorical", "actions", a, self.shape[:1])
+        a = as_index("Categorical", "actions", a, self.shape[1], self.xp)
+        check_shape("Categorical", "actions", a, self.shape[:1])
         return a
 
     def sample(self, rng):
         """a ~ pi, int64 (B,), by inverse CDF on the host (module docstring)."""
-        return _sample_rows(self.probs, rng, self.xp)
+        return sample_rows(self.probs, rng, self.xp)
 
     def mode(self):
         """argmax_k pi_k, int64 (B,)."""
@@ -193,7 +73,7 @@ class Categorical:
 
     def kl(self, other):
         """KL(self || other) = sum_k p_k (log p_k - log q_k), shape (B,)."""
-        _check_other(self, other)
+        check_other(self, other)
         return (self.probs * (self.logp - other.logp)).sum(axis=1)
 
     def score(self, a):
@@ -207,13 +87,13 @@ class Categorical:
 
     def kl_grad(self, other):
         """d KL(self || other) / d other.logits = other.probs - self.probs, shape (B, K)."""
-        _check_other(self, other)
+        check_other(self, other)
         return other.probs - self.probs
 
     def fisher_vp(self, v):
         """F v = pi * v - pi (pi . v) per sample; v and the result (B, K)."""
-        v = _as_float("Categorical.fisher_vp", "v", v, self.xp)
-        _check_shape("Categorical.fisher_vp", "v", v, self.shape)
+        v = as_float("Categorical.fisher_vp", "v", v, self.xp)
+        check_shape("Categorical.fisher_vp", "v", v, self.shape)
         return self.probs * v - self.probs * (self.probs * v).sum(axis=1, keepdims=True)
 
     def fisher(self):
@@ -240,7 +120,7 @@ class Bernoulli:
 
     def __init__(self, logits):
         xp = get_xp(logits)
-        logits = _as_float("Bernoulli", "logits", logits, xp)
+        logits = as_float("Bernoulli", "logits", logits, xp)
         if logits.ndim != 1:
             raise ValueError(f"Bernoulli: logits must have shape (B,), got {tuple(logits.shape)}")
         self.xp, self.logits, self.shape = xp, logits, tuple(logits.shape)
@@ -248,8 +128,8 @@ class Bernoulli:
         self.p, self.q = xp.exp(self.logp1), xp.exp(self.logp0)
 
     def _actions(self, a):
-        a = _as_index("Bernoulli", "actions", a, 2, self.xp)
-        _check_shape("Bernoulli", "actions", a, self.shape)
+        a = as_index("Bernoulli", "actions", a, 2, self.xp)
+        check_shape("Bernoulli", "actions", a, self.shape)
         return a
 
     def sample(self, rng):
@@ -270,7 +150,7 @@ class Bernoulli:
 
     def kl(self, other):
         """KL(self || other), shape (B,)."""
-        _check_other(self, other)
+        check_other(self, other)
         return self.p * (self.logp1 - other.logp1) + self.q * (self.logp0 - other.logp0)
 
     def score(self, a):
@@ -283,13 +163,13 @@ class Bernoulli:
 
     def kl_grad(self, other):
         """d KL(self || other) / d other.logits = other.p - self.p, shape (B,)."""
-        _check_other(self, other)
+        check_other(self, other)
         return other.p - self.p
 
     def fisher_vp(self, v):
         """F v = p (1 - p) v per sample; v and the result (B,)."""
-        v = _as_float("Bernoulli.fisher_vp", "v", v, self.xp)
-        _check_shape("Bernoulli.fisher_vp", "v", v, self.shape)
+        v = as_float("Bernoulli.fisher_vp", "v", v, self.xp)
+        check_shape("Bernoulli.fisher_vp", "v", v, self.shape)
         return self.p * self.q * v
 
     def fisher(self):
@@ -319,8 +199,8 @@ class DiagGaussian:
 
     def __init__(self, mean, log_std):
         xp = get_xp(mean, log_std)
-        mean = _as_float("DiagGaussian", "mean", mean, xp)
-        log_std = _as_float("DiagGaussian", "log_std", log_std, xp)
+        mean = as_float("DiagGaussian", "mean", mean, xp)
+        log_std = as_float("DiagGaussian", "log_std", log_std, xp)
         if mean.ndim != 2 or mean.shape[1] < 1:
             raise ValueError(f"DiagGaussian: mean must have shape (B, D), got {tuple(mean.shape)}")
         if tuple(log_std.shape) not in (tuple(mean.shape[1:]), tuple(mean.shape)):
@@ -339,16 +219,16 @@ class DiagGaussian:
             )
 
     def _actions(self, a):
-        a = _as_float("DiagGaussian", "actions", a, self.xp)
-        _check_shape("DiagGaussian", "actions", a, self.shape)
+        a = as_float("DiagGaussian", "actions", a, self.xp)
+        check_shape("DiagGaussian", "actions", a, self.shape)
         return a
 
     def _pair(self, name, v_mean, v_log_std):
-        v_mean = _as_float("DiagGaussian", f"{name} mean part", v_mean, self.xp)
-        v_log_std = _as_float("DiagGaussian", f"{name} log_std part", v_log_std, self.xp)
-        _check_shape("DiagGaussian", f"{name} mean part", v_mean, self.shape)
+        v_mean = as_float("DiagGaussian", f"{name} mean part", v_mean, self.xp)
+        v_log_std = as_float("DiagGaussian", f"{name} log_std part", v_log_std, self.xp)
+        check_shape("DiagGaussian", f"{name} mean part", v_mean, self.shape)
         if tuple(v_log_std.shape) not in (self.shape[1:], self.shape):
-            _check_shape("DiagGaussian", f"{name} log_std part", v_log_std, self.shape)
+            check_shape("DiagGaussian", f"{name} log_std part", v_log_std, self.shape)
         return v_mean, v_log_std
 
     def sample(self, rng):
@@ -377,7 +257,7 @@ class DiagGaussian:
         in floating point and keeps its precision when the two are close (the
         trust-region regime, KL ~ 1e-6), where the first form cancels.
         """
-        _check_other(self, other)
+        check_other(self, other)
         xp = self.xp
         d = 2.0 * (self.log_std - other.log_std)
         spread = 0.5 * (xp.expm1(d) - d)
@@ -395,7 +275,7 @@ class DiagGaussian:
 
     def kl_grad(self, other):
         """Gradient of KL(self || other) in (other.mean, other.log_std), each (B, D)."""
-        _check_other(self, other)
+        check_other(self, other)
         var2 = other.std**2
         d_mean = (other.mean - self.mean) / var2
         d_log_std = 1.0 - (self.std**2 + (self.mean - other.mean) ** 2) / var2

@@ -4,13 +4,13 @@ TabularSoftmax (one preference per state-action pair) and LinearSoftmax
 (linear in features phi(s, a)), with their closed-form scores. The exact
 oracle (purerl/exact.py) enumerates trajectories of small MDPs under these
 policies. theta is one flat vector; states and actions are integers.
-Validation and the stable log-softmax are shared with purerl/distributions.py.
+Validation and the stable log-softmax are shared with purerl/distributions.py (purerl/probability.py).
 """
 
 import numpy as np
 
 from purerl.backend import get_xp
-from purerl.distributions import _as_float, _as_index, _check_shape, _sample_rows, log_softmax
+from purerl.probability import as_float, as_index, check_shape, log_softmax, sample_rows
 
 class _SoftmaxPolicy:
     """Shared code for pi_theta(a|s) = exp(f_theta(s, a)) / sum_a' exp(f_theta(s, a')).
@@ -22,12 +22,12 @@ class _SoftmaxPolicy:
 
     def _theta(self, theta):
         xp = get_xp(theta)
-        theta = _as_float(type(self).__name__, "theta", theta, xp)
-        _check_shape(type(self).__name__, "theta", theta, (self.n_params,))
+        theta = as_float(type(self).__name__, "theta", theta, xp)
+        check_shape(type(self).__name__, "theta", theta, (self.n_params,))
         return theta, xp
 
     def _index(self, name, x, n, xp):
-        x = _as_index(type(self).__name__, name, x, n, xp)
+        x = as_index(type(self).__name__, name, x, n, xp)
         if x.ndim > 1:
             raise ValueError(
                 f"{type(self).__name__}: {name} must be a scalar or shape (T,), got {x.shape}"
@@ -64,7 +64,7 @@ class _SoftmaxPolicy:
         Drawn on the host from rng (see the module docstring)."""
         theta, xp = self._theta(theta)
         s = self._index("s", s, self.n_states, xp)
-        a = _sample_rows(self.probs(theta)[s.reshape(-1)], rng, xp)
+        a = sample_rows(self.probs(theta)[s.reshape(-1)], rng, xp)
         return int(a[0]) if s.ndim == 0 else a
 
     def score(self, theta, s, a):
@@ -133,7 +133,7 @@ class LinearSoftmax(_SoftmaxPolicy):
 
     def __init__(self, features):
         xp = get_xp(features)
-        self.features = _as_float("LinearSoftmax", "features", features, xp)
+        self.features = as_float("LinearSoftmax", "features", features, xp)
         if self.features.ndim != 3 or min(self.features.shape) < 1:
             raise ValueError(
                 "LinearSoftmax: features must have shape (S, A, d) with S, A, d >= 1, "
