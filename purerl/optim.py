@@ -1,4 +1,4 @@
-"""First-order optimizers over flat parameter vectors, gradient clipping, schedules.
+"""First-order optimizers over flat parameter vectors, and gradient clipping.
 
 Every optimizer updates the flat vector theta IN PLACE (so the per-layer views
 of purerl.nn stay valid) from a flat gradient of the same shape. The direction
@@ -6,7 +6,7 @@ is explicit: maximize=False descends a loss, maximize=True ascends an objective
 (the policy-gradient ascent theta <- theta + alpha g_hat of Chapter 4, 4.2
 '(Stochastic) Policy Gradient Ascent'). Write s = -1 for descent, +1 for ascent.
 
-`lr` is a plain attribute that schedules set between steps. State lives in
+`lr` is a plain attribute that schedules (purerl/schedules.py) set between steps. State lives in
 numpy (or CuPy) arrays allocated at the first step; `state_dict()` returns host
 numpy arrays only, so a checkpoint can store them with allow_pickle=False.
 
@@ -288,26 +288,3 @@ def clip_grad_norm(grad, max_norm):
     if norm <= max_norm:
         return grad, norm
     return grad * (max_norm / norm), norm
-
-
-def constant(value):
-    """The schedule step -> value for every step."""
-    value = float(value)
-    return lambda step: value
-
-
-def linear_schedule(start, end, duration):
-    """step -> start + (end - start) * min(step / duration, 1): linear, then flat at `end`.
-
-    Used for learning-rate decay and for epsilon-greedy exploration. Steps
-    before 0 give start.
-    """
-    if not duration > 0:
-        raise ValueError(f"duration must be > 0 steps, got {duration!r}")
-    start, end = float(start), float(end)
-
-    def schedule(step):
-        frac = min(max(step, 0) / duration, 1.0)
-        return start + (end - start) * frac
-
-    return schedule

@@ -12,9 +12,9 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CORE = ["backend", "nn", "nn_ops", "losses", "optim", "probability", "distributions", "tabular_policies", "policies",
-        "estimators", "trajectories", "importance", "baselines", "exact", "enumeration", "gradient_free", "cg",
-        "surrogates", "trust_region", "sumtree", "buffers"]
+CORE = ["backend", "nn", "nn_ops", "losses", "optim", "schedules", "probability", "distributions", "tabular_policies",
+        "policies", "estimators", "trajectories", "importance", "baselines", "exact", "enumeration", "gradient_free",
+        "cg", "surrogates", "trust_region", "sumtree", "buffers"]
 
 
 def imported_modules(path):

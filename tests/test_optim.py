@@ -12,7 +12,9 @@ import numba
 import numpy as np
 import pytest
 
-from purerl.optim import SGD, Adam, RMSProp, clip_grad_norm, constant, linear_schedule
+from purerl.optim import SGD, Adam, RMSProp, clip_grad_norm
+from purerl import schedules
+from purerl.schedules import constant, linear_schedule
 
 
 @pytest.fixture(params=["kernel", "arrays"])
@@ -213,3 +215,7 @@ def test_schedules():
     s = linear_schedule(1.0, 0.25, 8)
     assert [s(t) for t in (-3, 0, 2, 4, 8, 100)] == [1.0, 1.0, 0.8125, 0.625, 0.25, 0.25]
     assert constant(0.5)(0) == constant(0.5)(10**9) == 0.5
+    linear, flat = schedules.decay("linear", 2.0, 4), schedules.decay("constant", 2.0, 4)
+    assert [linear(t) for t in (0, 1, 4, 9)] == [2.0, 1.5, 0.0, 0.0] and flat(3) == flat(10) == 2.0
+    with pytest.raises(ValueError, match="schedule kind must be 'constant' or 'linear', got 'cosine'"):
+        schedules.decay("cosine", 1.0, 4)

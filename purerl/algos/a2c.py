@@ -45,8 +45,9 @@ from purerl.algos.onpolicy import PolicyLearner, build_networks, load_vector
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.estimators import discounted_returns, nstep_returns
-from purerl.optim import RMSProp, Adam, clip_grad_norm, linear_schedule
+from purerl.optim import RMSProp, Adam, clip_grad_norm
 from purerl.policies import entropy_regularized_policy_gradient
+from purerl.schedules import decay
 
 DEFAULT_ENV = "CartPole-v1"
 # bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.
@@ -160,8 +161,7 @@ class Learner(PolicyLearner):
         self.policy, self.value_fn, _, self.theta, self.phi = build_networks(env, cfg.hidden_sizes, cfg.dtype, rng)
         self.actor_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=True)
         self.critic_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=False)
-        end = 0.0 if cfg.lr_schedule == "linear" else cfg.lr
-        self.lr = linear_schedule(cfg.lr, end, cfg.total_steps)
+        self.lr = decay(cfg.lr_schedule, cfg.lr, cfg.total_steps)
         self._start_collecting()
 
     def step(self):

@@ -58,7 +58,7 @@ from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rn
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
                                rng_state_dict)
 from purerl.backend import to_numpy
-from purerl.optim import linear_schedule
+from purerl.schedules import decay
 from purerl.rollout import RolloutCollector
 
 DEFAULT_ENV = "CartPole-v1"
@@ -140,8 +140,7 @@ class Learner(PolicyLearner):
         # The shared optimizers: one set of statistics for all workers (Mnih et al.'s shared RMSProp).
         self.actor_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=True)
         self.critic_opt = make_optimizer(cfg.optimizer, cfg.lr, maximize=False)
-        end = 0.0 if cfg.lr_schedule == "linear" else cfg.lr
-        self.lr = linear_schedule(cfg.lr, end, cfg.total_steps)
+        self.lr = decay(cfg.lr_schedule, cfg.lr, cfg.total_steps)
         self.stats = SharedStats()
         # Worker 0 plays the given env with the learner's rng (so one worker is exactly A2C);
         # the others get fresh envs of the same simulator and generators spawned from rng.

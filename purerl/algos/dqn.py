@@ -44,7 +44,8 @@ from purerl.algos.exploration import epsilon_greedy
 from purerl.algos.qlearning import double_q_target, polyak_update, q_learning_target, td_regression_grad
 from purerl.buffers import PrioritizedReplayBuffer, ReplayBuffer
 from purerl.nn import MLP
-from purerl.optim import Adam, clip_grad_norm, linear_schedule
+from purerl.optim import Adam, clip_grad_norm
+from purerl.schedules import linear_schedule
 
 DEFAULT_ENV = "CartPole-v1"
 # bench learn (purerl/bench/learn.py): config overrides, step budget, solved criterion.

@@ -45,8 +45,9 @@ from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_n
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.losses import mse
-from purerl.optim import Adam, clip_grad_norm, linear_schedule
+from purerl.optim import Adam, clip_grad_norm
 from purerl.policies import eta_gradient
+from purerl.schedules import decay
 from purerl.surrogates import (adapt_kl_coef, approx_kl, clip_objective, clipped_value_loss,
                                kl_penalty_objective, mean_kl)
 
@@ -110,10 +111,6 @@ def _nearest_divisor(n, target):
     return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - target), d))
 
 
-def _schedule(kind, start, total_steps):
-    return linear_schedule(start, 0.0 if kind == "linear" else start, total_steps)
-
-
 class Learner(PolicyLearner):
     """PPO-Clip or PPO-Penalty on a vector env (module docstring); Discrete or Box actions."""
 
@@ -123,8 +120,8 @@ class Learner(PolicyLearner):
         self.policy, self.value_fn, self.params, self.theta, self.phi = build_networks(
             env, cfg.hidden_sizes, cfg.dtype, rng)
         self.opt = Adam(cfg.lr, eps=1e-5)  # SB3's / CleanRL's Adam epsilon for PPO
-        self.lr = _schedule(cfg.lr_schedule, cfg.lr, cfg.total_steps)
-        self.clip_eps = _schedule(cfg.clip_schedule, cfg.clip_eps, cfg.total_steps)
+        self.lr = decay(cfg.lr_schedule, cfg.lr, cfg.total_steps)
+        self.clip_eps = decay(cfg.clip_schedule, cfg.clip_eps, cfg.total_steps)
         self.beta = float(cfg.kl_coef)
         self.grad = get_xp(self.params).zeros_like(self.params)
         self._start_collecting()
