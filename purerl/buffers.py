@@ -26,6 +26,22 @@ from purerl.sumtree import SumTree
 FIELDS = ("obs", "actions", "rewards", "next_obs", "terminated", "truncated")
 
 
+def successor_observations(obs, info, flatten):
+    """s' of every game's last step: obs, with info["final_obs"] where a game just ended.
+
+    A vector env resets finished games in the same step, so `obs` then holds
+    the next game's first observation; the transition must store the true
+    last one (envs/vector.py) so that a truncated step bootstraps from it.
+    flatten maps observations to the buffer's (N, obs_dim) rows.
+    """
+    ended = info["_final_obs"]
+    if not ended.any():
+        return obs
+    next_obs = obs.copy()
+    next_obs[ended] = flatten(info["final_obs"][ended])
+    return next_obs
+
+
 @dataclass(frozen=True)
 class Batch:
     """A minibatch of B transitions; `weights` are importance weights (ones if uniform)."""

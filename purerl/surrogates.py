@@ -67,7 +67,9 @@ def clip_objective(log_probs, old_log_probs, advantages, clip_eps):
     r = likelihood_ratio(log_probs, old_log_probs)
     unclipped = r * advantages
     g = xp.where(advantages >= 0, 1.0 + clip_eps, 1.0 - clip_eps) * advantages
-    clipped = g < unclipped  # the min picks the constant, clipped term
+    # The min picks the constant, clipped term. Decided by ratio and sign, not by comparing
+    # the two products, which can round equal (e.g. a subnormal A) where the math says clipped.
+    clipped = ((advantages > 0) & (r > 1.0 + clip_eps)) | ((advantages < 0) & (r < 1.0 - clip_eps))
     objective = float(xp.where(clipped, g, unclipped).sum()) / batch
     grad = xp.where(clipped, 0.0, unclipped / batch).astype(log_probs.dtype, copy=False)
     return objective, grad, int(xp.count_nonzero(clipped)) / batch

@@ -37,11 +37,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 
-from purerl.algos.base import (check_finite, config_field, load_run_state, require,
-                               require_choice, require_nonnegative, require_positive, require_unit_interval,
-                               run_state_dict)
+from purerl.algos.base import (check_finite, config_field, load_run_state, load_vector, require, require_choice,
+                               require_nonnegative, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import value_loss
-from purerl.algos.onpolicy import PolicyLearner, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, build_networks
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.estimators import discounted_returns, nstep_returns

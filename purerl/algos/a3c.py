@@ -52,9 +52,9 @@ from typing import Literal
 import numpy as np
 
 from purerl.algos.a2c import actor_critic_gradients, make_optimizer
-from purerl.algos.onpolicy import PolicyLearner, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, build_networks
 from envs.vector import VecEnv
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, require,
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, load_vector, require,
                                require_choice, require_nonnegative, require_positive, require_unit_interval,
                                rng_state_dict)
 from purerl.backend import to_numpy

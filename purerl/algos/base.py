@@ -55,6 +55,8 @@ from dataclasses import field, fields
 
 import numpy as np
 
+from purerl.backend import get_xp, to_device
+
 
 class NonFiniteError(FloatingPointError):
     """A loss, gradient or parameter became NaN or infinite during training."""
@@ -183,6 +185,13 @@ def require_choice(name, value, choices):
     require(value in choices, name, value, "one of " + ", ".join(map(repr, choices)))
 
 
+def require_replay_sizes(cfg):
+    """The replay learners' shared checks: a warm-up >= 0, and a minibatch and one step of games within the buffer."""
+    require(cfg.learning_starts >= 0, "learning_starts", cfg.learning_starts, "an integer >= 0")
+    require(cfg.batch_size <= cfg.buffer_size, "batch_size", cfg.batch_size, f"<= buffer_size={cfg.buffer_size}")
+    require(cfg.num_envs <= cfg.buffer_size, "num_envs", cfg.num_envs, f"<= buffer_size={cfg.buffer_size}")
+
+
 def rng_state_dict(rng):
     """A Generator's PCG64 state as plain uint64 arrays (checkpoint-safe, no pickle).
 
@@ -240,3 +249,11 @@ def load_run_state(learner, state):
     learner.stats.load_state_dict(state["stats"])
     learner.env_steps, learner.iteration = (int(v) for v in state["counters"])
     return np.array(state["obs"]) if "obs" in state else None
+
+
+def load_vector(target, saved, name):
+    """Copy a checkpointed flat vector into `target` in place (so the per-layer views stay valid)."""
+    saved = np.asarray(saved)
+    if saved.shape != target.shape:
+        raise ValueError(f"checkpoint {name} has shape {saved.shape}; this network needs {target.shape}")
+    target[...] = to_device(saved.astype(target.dtype), get_xp(target))

@@ -44,10 +44,11 @@ from typing import Literal
 import numpy as np
 
 from purerl import estimators
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
-                               require_choice, require_positive, require_unit_interval, run_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, load_vector, require,
+                               require_choice, require_positive, require_replay_sizes, require_unit_interval,
+                               run_state_dict)
 from purerl.algos.qlearning import polyak_update, td_regression_grad
-from purerl.buffers import ReplayBuffer
+from purerl.buffers import ReplayBuffer, successor_observations
 from purerl.nn import MLP
 from purerl.noise import NOISES, GaussianNoise, make_noise
 from purerl.optim import Adam, clip_grad_norm
@@ -89,10 +90,7 @@ class Config:
             require_positive(name, getattr(self, name))
         require(len(self.hidden_sizes) >= 1 and all(int(h) >= 1 for h in self.hidden_sizes),
                 "hidden_sizes", self.hidden_sizes, "one or more positive integers")
-        require(self.learning_starts >= 0, "learning_starts", self.learning_starts, "an integer >= 0")
-        require(self.batch_size <= self.buffer_size, "batch_size", self.batch_size,
-                f"<= buffer_size={self.buffer_size}")
-        require(self.num_envs <= self.buffer_size, "num_envs", self.num_envs, f"<= buffer_size={self.buffer_size}")
+        require_replay_sizes(self)
         require_unit_interval("gamma", self.gamma)
         require_unit_interval("tau", self.tau, open_low=True)
         require(np.isfinite(self.noise_sigma) and self.noise_sigma >= 0, "noise_sigma", self.noise_sigma,
@@ -231,11 +229,8 @@ class Learner:
         actions = self._explore()
         obs, rewards, terminated, truncated, info = self.env.step(actions)
         obs = self._flat(obs)
-        next_obs = obs
-        ended = info["_final_obs"]
-        if ended.any():  # the stored s' is the true last observation, not the next game's first
-            next_obs = obs.copy()
-            next_obs[ended] = self._flat(info["final_obs"][ended])
+        next_obs = successor_observations(obs, info, self._flat)
+        if info["_final_obs"].any():
             self.noise.reset(np.logical_or(terminated, truncated))
         self.buffer.add(self.obs, actions, rewards, next_obs, terminated, truncated)
         self.stats.update(info, terminated, truncated)
@@ -296,10 +291,7 @@ class Learner:
 
     def load_state_dict(self, state):
         for name in self._VECTORS:
-            value, own = np.asarray(state[name]), getattr(self, name)
-            if value.shape != own.shape:
-                raise ValueError(f"checkpoint {name} has shape {value.shape}; this network needs {own.shape}")
-            own[:] = value  # in place: the networks' cached views stay valid
+            load_vector(getattr(self, name), state[name], name)
         self.actor_opt.load_state_dict(state["actor_optimizer"])
         self.critic_opt.load_state_dict(state["critic_optimizer"])
         self.buffer.load_state_dict(state["replay"])

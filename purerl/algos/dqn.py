@@ -38,11 +38,12 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require,
-                               require_choice, require_positive, require_unit_interval, run_state_dict)
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, load_vector, require,
+                               require_choice, require_positive, require_replay_sizes, require_unit_interval,
+                               run_state_dict)
 from purerl.algos.exploration import epsilon_greedy
 from purerl.algos.qlearning import double_q_target, polyak_update, q_learning_target, td_regression_grad
-from purerl.buffers import PrioritizedReplayBuffer, ReplayBuffer
+from purerl.buffers import PrioritizedReplayBuffer, ReplayBuffer, successor_observations
 from purerl.nn import MLP
 from purerl.optim import Adam, clip_grad_norm
 from purerl.schedules import linear_schedule
@@ -88,9 +89,7 @@ class Config:
             require_positive(name, getattr(self, name))
         require(all(int(h) >= 1 for h in self.hidden_sizes),
                 "hidden_sizes", self.hidden_sizes, "positive integers")
-        require(self.learning_starts >= 0, "learning_starts", self.learning_starts, "an integer >= 0")
-        require(self.batch_size <= self.buffer_size, "batch_size", self.batch_size, f"<= buffer_size={self.buffer_size}")
-        require(self.num_envs <= self.buffer_size, "num_envs", self.num_envs, f"<= buffer_size={self.buffer_size}")
+        require_replay_sizes(self)
         for name in ("gamma", "exploration_initial_eps", "exploration_final_eps", "beta0"):
             require_unit_interval(name, getattr(self, name))
         require_unit_interval("tau", self.tau, open_low=True)
@@ -153,11 +152,7 @@ class Learner:
             actions = self.act(self.obs, greedy=False)
         obs, rewards, terminated, truncated, info = self.env.step(actions)
         obs = self._flat(obs)
-        next_obs = obs
-        ended = info["_final_obs"]
-        if ended.any():  # the stored s' is the true last observation, not the next game's first
-            next_obs = obs.copy()
-            next_obs[ended] = self._flat(info["final_obs"][ended])
+        next_obs = successor_observations(obs, info, self._flat)
         if self.cfg.reward_clip is not None:
             rewards = np.clip(rewards, -self.cfg.reward_clip, self.cfg.reward_clip)
         self.buffer.add(self.obs, actions, rewards, next_obs, terminated, truncated)
@@ -220,10 +215,7 @@ class Learner:
 
     def load_state_dict(self, state):
         for name in ("w", "w_target"):
-            value = np.asarray(state[name])
-            if value.shape != self.w.shape:
-                raise ValueError(f"checkpoint {name} has shape {value.shape}; this network needs {self.w.shape}")
-            getattr(self, name)[:] = value  # in place: the network's cached views stay valid
+            load_vector(getattr(self, name), state[name], name)
         self.opt.load_state_dict(state["optimizer"])
         self.buffer.load_state_dict(state["replay"])
         self.updates = int(state["updates"])

@@ -1,9 +1,8 @@
 """Pieces shared by the on-policy learners (REINFORCE, A2C, A3C, TRPO / NPG, PPO).
 
 `PolicyLearner`, the base class that acts with pi_theta and starts the
-rollout collector; building pi_theta and V_phi for an environment, GAE advantages and
-lambda-return targets from a rollout, and copying checkpointed vectors back
-into the live parameter vectors in place (so the per-layer views stay valid).
+rollout collector; building pi_theta and V_phi for an environment; GAE
+advantages and lambda-return targets from a rollout.
 """
 
 import numpy as np
@@ -65,14 +64,6 @@ def advantages_and_returns(rollout, gamma, lam):
                      to_device(rollout.terminated, xp), to_device(rollout.truncated, xp), gamma=gamma, lam=lam)
     advantages = advantages.astype(rollout.values.dtype, copy=False)
     return advantages, advantages + rollout.values
-
-
-def load_vector(target, saved, name):
-    """Copy a checkpointed flat vector into `target` in place."""
-    saved = np.asarray(saved)
-    if saved.shape != target.shape:
-        raise ValueError(f"checkpoint {name} has shape {saved.shape}; this network needs {target.shape}")
-    target[...] = to_device(saved.astype(target.dtype), get_xp(target))
 
 
 def act(policy, theta, obs, rng, greedy, action_space):

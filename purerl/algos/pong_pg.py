@@ -36,9 +36,8 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, require, require_choice,
-                               require_positive, require_unit_interval, run_state_dict)
-from purerl.algos.onpolicy import load_vector
+from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_run_state, load_vector, require,
+                               require_choice, require_positive, require_unit_interval, run_state_dict)
 from purerl.baselines import standardize, standardize_episodes
 from purerl.estimators import discounted_returns
 from purerl.optim import RMSProp

@@ -38,10 +38,9 @@ from typing import Literal
 
 import numpy as np
 
-from purerl.algos.base import (check_finite, config_field, load_run_state, require,
-                               require_choice, require_nonnegative, require_positive, require_unit_interval,
-                               run_state_dict)
-from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_networks, load_vector
+from purerl.algos.base import (check_finite, config_field, load_run_state, load_vector, require, require_choice,
+                               require_nonnegative, require_positive, require_unit_interval, run_state_dict)
+from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_networks
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import standardize
 from purerl.losses import mse

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 
-from purerl.algos.base import (check_finite, config_field, load_run_state, require,
-                               require_choice, require_positive, require_unit_interval, run_state_dict)
+from purerl.algos.base import (check_finite, config_field, load_run_state, load_vector, require, require_choice,
+                               require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import fit_values
-from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_networks, load_vector
+from purerl.algos.onpolicy import PolicyLearner, advantages_and_returns, build_networks
 from purerl.baselines import standardize
 from purerl.backend import to_numpy
 from purerl.optim import Adam
