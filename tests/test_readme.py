@@ -36,3 +36,43 @@ def test_readme_example_runs(code, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+ROOT = README.parent
+
+
+def names_defined_in(path):
+    """Top-level and nested functions, classes, assigned names and imported names of a module."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def code_references():
+    """(file as written, resolved path or None, name) for every `file.py: name, name` in README."""
+    refs = []
+    for path, names in re.findall(r"`((?:purerl/|envs/)?[\w/]+\.py): ([^`]+)`", README.read_text()):
+        candidates = [path] if path.startswith(("purerl/", "envs/")) else ["purerl/" + path, "envs/" + path]
+        found = next((ROOT / c for c in candidates if (ROOT / c).is_file()), None)
+        for name in re.split(r",\s*", names):
+            refs.append((path, found, re.match(r"[\w.]*", name.strip()).group(0)))
+    return refs
+
+
+def test_readme_code_references_name_real_files_and_definitions():
+    """`purerl/x.py: name` in README (the notes-to-code map, the glossary) points at code that exists."""
+    refs = code_references()
+    assert len(refs) >= 100
+    stale = [f"{path}: {name}" for path, found, name in refs
+             if found is None or any(part not in names_defined_in(found) for part in name.split(".") if part)]
+    assert not stale, f"README names code that does not exist: {stale}"
