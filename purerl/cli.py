@@ -122,7 +122,7 @@ def cmd_eval(args):
 
     from purerl import runs
     from purerl.checkpoint import load
-    from purerl.pong_eval import evaluate_run
+    from purerl.evaluate import evaluate_run
 
     if args.episodes < 1:
         raise CliError(f"--episodes must be >= 1, got {args.episodes}")

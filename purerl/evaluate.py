@@ -1,7 +1,8 @@
 """Evaluate a policy: mean and spread of the return over whole episodes.
 
 Used by the learning tests ("mean return of 20 evaluation episodes with the
-greedy / mean action") and by `python -m purerl eval`.
+greedy / mean action") and, through `evaluate_run`, by `python -m purerl eval`
+and the closing evaluation of `train`.
 """
 
 import numpy as np
@@ -33,3 +34,13 @@ def evaluate(act, env, episodes=20, seed=0, greedy=True):
         returns[done] = np.asarray(info["episode_return"])[done]
         finished |= done
     return returns[:episodes]
+
+
+def evaluate_run(act, env_name, env, episodes, seed=0, greedy=True):
+    """(returns (episodes,), a summary line of wins and points or None): `evaluate`, scored as games on Pong."""
+    if env_name.startswith("Pong"):
+        from purerl.pong_eval import play_pong  # Pong only: wins and point differences
+
+        result = play_pong(act, env, episodes, seed=seed, greedy=greedy)
+        return result.returns, result.summary()
+    return evaluate(act, env, episodes=episodes, seed=seed, greedy=greedy), None

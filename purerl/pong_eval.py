@@ -11,7 +11,7 @@ is not a win, and its score difference at the cut counts as it stands.
     mean point difference (1/G) sum_g (agent_score_g - opponent_score_g)
 
 `python -m purerl eval RUN_DIR --episodes 100` prints both for Pong runs, and
-`train` adds them to its closing evaluation (`evaluate_run` serves both).
+`train` adds them to its closing evaluation (both through evaluate.evaluate_run).
 """
 
 from dataclasses import dataclass
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 import envs
-from purerl.evaluate import evaluate
 
 
 @dataclass
@@ -86,11 +85,3 @@ def play_pong(act, env, games=None, seed=0, greedy=True):
             out[key][done] = np.asarray(value)[done]
         finished |= done
     return PongResult(**{k: v[:games] for k, v in out.items()})
-
-
-def evaluate_run(act, env_name, env, episodes, seed=0, greedy=True):
-    """(returns (episodes,), a Pong summary line or None): `evaluate`, scored as games on Pong envs."""
-    if env_name.startswith("Pong"):
-        result = play_pong(act, env, episodes, seed=seed, greedy=greedy)
-        return result.returns, result.summary()
-    return evaluate(act, env, episodes=episodes, seed=seed, greedy=greedy), None

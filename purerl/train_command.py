@@ -15,7 +15,7 @@ from purerl import checkpoint, configs, runs, trainer
 from purerl.algos import registry
 from purerl.algos.base import config_from_dict
 from purerl.cli import CliError
-from purerl.pong_eval import evaluate_run
+from purerl.evaluate import evaluate_run
 from purerl.logger import format_duration
 
 EVAL_SEED = 0  # the final evaluation uses the same episodes as `purerl eval` by default
