@@ -76,3 +76,10 @@ def test_readme_code_references_name_real_files_and_definitions():
     stale = [f"{path}: {name}" for path, found, name in refs
              if found is None or any(part not in names_defined_in(found) for part in name.split(".") if part)]
     assert not stale, f"README names code that does not exist: {stale}"
+
+
+def test_readme_file_paths_exist():
+    """Every purerl/..., envs/... or tests/... .py path README mentions (commands included) exists."""
+    paths = set(re.findall(r"(?<![\w/.])((?:purerl|envs|tests)/[\w/]+\.py)", README.read_text()))
+    assert len(paths) >= 30
+    assert sorted(p for p in paths if not (ROOT / p).is_file()) == []
