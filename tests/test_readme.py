@@ -83,3 +83,37 @@ def test_readme_file_paths_exist():
     paths = set(re.findall(r"(?<![\w/.])((?:purerl|envs|tests)/[\w/]+\.py)", README.read_text()))
     assert len(paths) >= 30
     assert sorted(p for p in paths if not (ROOT / p).is_file()) == []
+
+
+def readme_commands():
+    """The argument lists of every `python -m purerl ...` in README, placeholders filled in."""
+    import shlex
+
+    commands = set()
+    for match in re.finditer(r"python -m purerl ([^`\n#|]*)", README.read_text()):
+        text = match.group(1).strip().rstrip("\\").strip()
+        if text.split()[0] in ("COMMAND", "bench") and text.split()[-1] in ("COMMAND", "..."):
+            continue  # the generic forms `python -m purerl COMMAND`, `bench ...`
+        commands.add(text.replace("--seed S", "--seed 0"))
+    return [shlex.split(c) for c in sorted(commands)]
+
+
+def test_readme_commands_parse_and_set_real_config_fields(capsys):
+    """Every command README shows is accepted by the CLI's parser; every --set names a field of its algorithm."""
+    from dataclasses import fields
+
+    from purerl.algos import registry
+    from purerl.cli import build_parser
+
+    commands = readme_commands()
+    assert len(commands) >= 30
+    for argv in commands:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as stop:
+            assert stop.code in (0, None), f"`python -m purerl {' '.join(argv)}`: {capsys.readouterr().err}"
+            continue
+        if argv[0] == "train" and getattr(args, "algo", None) not in (None, "ALGO", "NAME"):
+            known = {f.name for f in fields(registry.load(args.algo).Config)}
+            for item in args.set or []:
+                assert item.split("=")[0] in known, f"`{' '.join(argv)}`: {args.algo} has no field {item!r}"
