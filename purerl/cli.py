@@ -31,7 +31,8 @@ class CliError(Exception):
     """An error the user can fix; printed as one line, exit status 1."""
 
 
-CHECKPOINT_HELP = "a checkpoint inside RUN_DIR (e.g. checkpoints/step-*.npz) to load instead of policy.npz"
+CHECKPOINT_HELP = ("a checkpoint of this run to load instead of policy.npz, relative to RUN_DIR "
+                   "(e.g. checkpoints/step-*.npz) or a path inside it")
 
 
 def add_bench_parser(subparsers):
@@ -142,14 +143,17 @@ def cmd_eval(args):
 
 
 def _checkpoint_path(args):
-    """--checkpoint, which must lie inside RUN_DIR (its config is the run's), else RUN_DIR's policy."""
+    """--checkpoint (relative to RUN_DIR, or a path that lies inside it), else RUN_DIR's policy."""
     if args.checkpoint is None:
         return _policy_path(args.run_dir)
-    inside = os.path.commonpath([os.path.abspath(args.checkpoint), os.path.abspath(args.run_dir)])
+    path = args.checkpoint
+    if not os.path.isabs(path) and os.path.isfile(os.path.join(args.run_dir, path)):
+        path = os.path.join(args.run_dir, path)
+    inside = os.path.commonpath([os.path.abspath(path), os.path.abspath(args.run_dir)])
     if not os.path.isdir(args.run_dir) or inside != os.path.abspath(args.run_dir):
         raise CliError(f"--checkpoint {args.checkpoint} is not inside RUN_DIR {args.run_dir}; "
                        f"to play a checkpoint on its own, give it as RUN_DIR")
-    return args.checkpoint
+    return path
 
 
 def _policy_path(run_dir):

@@ -139,6 +139,9 @@ def create_run_dir(out, algo, env, seed):
         except FileExistsError:
             n += 1
             path = f"{base}-{n}"
+        except OSError as err:  # out is a file, unwritable, or on a path that cannot hold directories
+            raise ValueError(f"cannot create a run directory under {out!r}: {err.strerror}; "
+                             f"give --out a writable directory") from None
 
 
 def write_config(run_dir, info):

@@ -106,9 +106,9 @@ def new_session(args, parser):
         parser.error(f"{args.algo} has no total_steps setting; give --steps N")
     try:
         learner = runs.build_learner(module, env, cfg, args.seed, env_kwargs)
+        run_dir = runs.create_run_dir(args.out, args.algo, env, args.seed)
     except ValueError as err:
         raise CliError(str(err)) from None
-    run_dir = runs.create_run_dir(args.out, args.algo, env, args.seed)
     runs.write_config(run_dir, runs.run_info(args.algo, env, env_kwargs, args.seed, total, cfg))
     return trainer.Session(run_dir, args.algo, env, args.seed, cfg, learner, int(total), env_kwargs)
 

@@ -179,6 +179,16 @@ def test_eval_prints_mean_and_std_of_the_return(cli):
     steps = checkpoint.load(first).meta["env_steps"]
     code, out2, _ = cli("eval", run_dir, "--episodes", 4, "--checkpoint", first)
     assert code == 0 and steps < 64 and f"{first} ({steps} env steps)" in out2
+    relative = os.path.relpath(first, run_dir)  # as --help suggests: checkpoints/step-*.npz
+    code, out3, _ = cli("eval", run_dir, "--episodes", 4, "--checkpoint", relative)
+    assert code == 0 and f"({steps} env steps)" in out3 and out3.splitlines()[1:] == out2.splitlines()[1:]
+
+
+def test_an_unusable_out_directory_is_one_error_line(cli, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    code, _, err = cli("train", "fake", "--steps", 64, "--out", tmp_path / "a_file")
+    line = _one_error_line(err, "train")
+    assert code == 1 and "cannot create a run directory under" in line and "Not a directory" in line
 
 
 @pytest.mark.parametrize("command", ["eval", "watch"])
