@@ -202,8 +202,15 @@ def cmd_plot(args):
     return plot.main(args)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `purerl CMD: error: ...` and where to find the options (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purerl",
         description="Deep reinforcement learning from scratch: numpy networks, numba simulators.",
     )

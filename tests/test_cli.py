@@ -297,3 +297,15 @@ def test_a_learner_refusing_a_checkpoint_is_one_error_line(cli, monkeypatch):
     code, _, err = cli("eval", run_dir)
     line = _one_error_line(err, "eval")
     assert code == 1 and "does not fit this fake learner (ValueError: theta has 9 entries, expected 12)" in line
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["train", "ppx"], "unknown algorithm 'ppx'; available: "),
+    (["train", "fake", "--set", "lr=abc"], "invalid value 'abc' for lr"),
+    (["train", "fake", "--steps", "-5"], "invalid total_steps=-5; accepted: a number > 0"),
+    (["eval"], "the following arguments are required: RUN_DIR"),
+])
+def test_command_line_mistakes_are_one_line_without_a_usage_block(cli, argv, says):
+    code, out, err = cli(*argv)
+    line = _one_error_line(err, argv[0])
+    assert code == 2 and says in line and line.endswith(f"(see purerl {argv[0]} --help)") and out == ""
