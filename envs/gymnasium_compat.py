@@ -205,6 +205,9 @@ class GymVecEnv:
         self._ep_length = np.zeros(n, dtype=np.int64)
         self._obs = np.zeros((n,) + self.single_observation_space.shape, dtype=np.float32)
 
+    def __repr__(self):
+        return f"GymVecEnv({self.spec.id}, num_envs={self.num_envs})"
+
     def seed(self, seed):
         """Game i gets seed + i at the next reset()."""
         self._seeds = [int(seed) + i for i in range(self.num_envs)]

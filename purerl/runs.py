@@ -151,6 +151,8 @@ def write_config(run_dir, info):
 def read_config(run_dir):
     """config.json of a run directory; ValueError if this is not one."""
     path = os.path.join(run_dir, CONFIG)
+    if not os.path.exists(run_dir):
+        raise ValueError(f"{run_dir} does not exist (expected a run directory, e.g. runs/ppo-CartPole-v1-seed0-...)")
     if not os.path.isfile(path):
         raise ValueError(f"{run_dir} is not a purerl run directory (no {CONFIG})")
     try:

@@ -40,7 +40,7 @@ def _load_algo(parser, algo):
 
 
 def check_counts(args, parser):
-    for option, value in (("--save-every", args.save_every), ("--keep", args.keep),
+    for option, value in (("--seed", args.seed), ("--save-every", args.save_every), ("--keep", args.keep),
                           ("--pause-at", args.pause_at), ("--eval-episodes", args.eval_episodes)):
         if value < 0:
             parser.error(f"{option} must be >= 0, got {value}")

@@ -84,15 +84,21 @@ def test_cupy_smoke(cupy_backend):
     assert np.isfinite(L.step()["value_loss"])
 
 
-# Budget: the default Config at total_steps below. A3C is not bit-exact, so
-# the test trains two seeds and asserts that both reach the threshold. Margin:
-# in 10 tuning runs every greedy mean was 500, and the 100-episode training
-# mean first reached 475 at 104k-147k steps (README, "Results on CartPole-v1").
+# Budget: the default Config at total_steps below. A3C is not bit-exact (the
+# threads interleave as the OS schedules them), so a seed does not fix the
+# outcome, and the test is designed around a failure rate: three seeds, at
+# least two must reach a greedy mean of 475 at the end. Measured: 49 of 50
+# seed-runs ended at 500 (20 tuning runs, 18 repeats of seeds 0 and 1, 12 in a
+# new user's test runs, one of which ended at 451.9), so a per-seed failure
+# rate p of a few percent at most; the test then fails with probability about
+# 3 p^2, under 1%. See README, "Results on CartPole-v1".
 A3C_BUDGET = 200_000
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_a3c_solves_cartpole_within_budget(seed):
-    L = learner(a3c.Config(total_steps=A3C_BUDGET), seed=seed)
-    train(L, A3C_BUDGET)
-    assert evaluate(L.act, "CartPole-v1", episodes=20, seed=1000).mean() >= 475
+def test_a3c_solves_cartpole_within_budget_on_two_of_three_seeds():
+    means = []
+    for seed in (0, 1, 2):
+        L = learner(a3c.Config(total_steps=A3C_BUDGET), seed=seed)
+        train(L, A3C_BUDGET)
+        means.append(evaluate(L.act, "CartPole-v1", episodes=20, seed=1000).mean())
+    assert sum(m >= 475 for m in means) >= 2, f"greedy means per seed: {means}"

@@ -304,8 +304,14 @@ def test_a_learner_refusing_a_checkpoint_is_one_error_line(cli, monkeypatch):
     (["train", "fake", "--set", "lr=abc"], "invalid value 'abc' for lr"),
     (["train", "fake", "--steps", "-5"], "invalid total_steps=-5; accepted: a number > 0"),
     (["eval"], "the following arguments are required: RUN_DIR"),
+    (["train", "fake", "--seed", "-1"], "--seed must be >= 0, got -1"),
 ])
 def test_command_line_mistakes_are_one_line_without_a_usage_block(cli, argv, says):
     code, out, err = cli(*argv)
     line = _one_error_line(err, argv[0])
     assert code == 2 and says in line and line.endswith(f"(see purerl {argv[0]} --help)") and out == ""
+
+
+def test_eval_of_a_missing_directory_says_it_does_not_exist(cli, tmp_path):
+    code, _, err = cli("eval", tmp_path / "nope")
+    assert code == 1 and "nope does not exist (expected a run directory" in _one_error_line(err, "eval")

@@ -95,6 +95,7 @@ def test_vector_adapter_autoresets_in_the_same_step_like_hand_stepped_games():
 
 def test_box_actions_and_one_hot_discrete_observations():
     venv = compat.make_vec("Pendulum-v1", 2, seed=0)
+    assert repr(venv) == "GymVecEnv(gym:Pendulum-v1, num_envs=2)"  # error messages name the env this way
     assert isinstance(venv.single_action_space, spaces.Box) and venv.single_action_space.shape == (1,)
     venv.reset()
     obs, rewards, *_ = venv.step(np.array([[1.5], [-2.0]]))
