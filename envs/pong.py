@@ -1,8 +1,9 @@
 """Pong-v0: a from-scratch Atari-like Pong in ALE's pixel geometry.
 
-Built to the spec of shared PONG.md section 4; the facts it copies come from
-Karpathy's "Pong from Pixels" (blog and pg-pong.py), the Arcade Learning
-Environment's documentation, JAXAtari and OC_Atari (PONG.md sections 1-2).
+Built to the spec of the team's design note PONG.md (section 4; not shipped,
+restated here); the facts it copies come from Karpathy's "Pong from Pixels"
+(blog and pg-pong.py), the Arcade Learning Environment's documentation,
+JAXAtari and OC_Atari (PONG.md sections 1-2).
 The physics is envs/pong_physics.py, the renderers envs/pong_render.py; this
 module plugs them into the shells (protocol in envs/vector.py).
 

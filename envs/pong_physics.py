@@ -1,7 +1,8 @@
 """Pong physics: one numba kernel steps a batch of two-player games.
 
-Spec: shared PONG.md section 4 ("Recommended spec"), in ALE pixel geometry
-(PONG.md section 2, after JAXAtari and OC_Atari): court x in [0, 160),
+Spec: the team's design note PONG.md, section 4 ("Recommended spec";
+restated in envs/pong.py), in ALE pixel geometry (PONG.md section 2, after
+JAXAtari and OC_Atari): court x in [0, 160),
 playfield rows y in [34, 194) with y pointing down, paddles 4x16 with their
 left edge at x=16 (opponent) and x=140 (agent), ball 2x4.
 

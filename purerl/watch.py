@@ -145,7 +145,10 @@ class Renderer:
 
 
 def play(learner, env, seed, greedy, max_steps, on_frame, warn=print, encode=np.asarray):
-    """Play one episode; on_frame(frame, obs, step, total_return) after reset and each step."""
+    """Play one episode, or max_steps of it; on_frame(frame, obs, step, total_return) after reset and each step.
+
+    Returns (steps, total return, whether the episode ended rather than being cut at max_steps).
+    """
     render = Renderer(env, warn)
     obs, _ = env.reset(seed=seed)
     total, step = 0.0, 0
@@ -159,8 +162,8 @@ def play(learner, env, seed, greedy, max_steps, on_frame, warn=print, encode=np.
         step += 1
         on_frame(render(obs), obs, step, total)
         if terminated or truncated:
-            break
-    return step, total
+            return step, total, True
+    return step, total, False
 
 
 class TerminalScreen:
@@ -194,13 +197,13 @@ def main(args):
 
         require_matplotlib("watch --gif")
         frames = []
-        steps, total = play(learner, env, args.seed, greedy, args.max_steps,
+        steps, total, _ = play(learner, env, args.seed, greedy, args.max_steps,
                             lambda frame, obs, step, ret: frames.append((frame, np.array(obs), step, ret)),
                             encode=encode)
         gif.write_gif(args.gif, frames, ck.env, fps=args.fps)
         print(f"wrote {args.gif}: {steps} steps, return {total:g}")
         return 0
     screen = TerminalScreen(sys.stdout, args.width, args.fps, ck.env)
-    steps, total = play(learner, env, args.seed, greedy, args.max_steps, screen, encode=encode)
-    print(f"episode over after {steps} steps: return {total:g}")
+    steps, total, ended = play(learner, env, args.seed, greedy, args.max_steps, screen, encode=encode)
+    print(f"{'episode over' if ended else 'stopped by --max-steps'} after {steps} steps: return {total:g}")
     return 0

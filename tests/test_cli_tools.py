@@ -29,6 +29,9 @@ def test_watch_prints_every_frame_and_the_return(cli):
     steps = int(lines[-1].split("after ")[1].split(" steps")[0])
     assert 3 <= steps <= 8 and len(frames) == steps + 1  # the reset frame and one per step
     assert "\x1b" not in out  # not a terminal: no cursor movement
+    assert lines[-1].startswith("episode over after")
+    code, out, _ = cli("watch", run_dir, "--seed", 2, "--fps", 0, "--max-steps", 2)
+    assert code == 0 and out.splitlines()[-1].startswith("stopped by --max-steps after 2 steps")
 
 
 def test_rgb_frames_become_text_with_objects_where_they_are():
