@@ -142,6 +142,11 @@ def config_field(default, help):
     return field(default=default, metadata={"help": help})
 
 
+def new_default(parent, name, default):
+    """A subclass Config's field `name` with another default and the parent's help text."""
+    return config_field(default, parent.__dataclass_fields__[name].metadata["help"])
+
+
 def config_from_dict(config_cls, values):
     """Build a config from a dict, rejecting keys the config does not have."""
     names = {f.name for f in fields(config_cls)}

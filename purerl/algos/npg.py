@@ -12,7 +12,7 @@ exact-KL check a step may overshoot the trust region.
 from dataclasses import dataclass
 
 from purerl.algos import trpo
-from purerl.algos.base import config_field
+from purerl.algos.base import new_default
 
 DEFAULT_ENV = "CartPole-v1"
 QUICK_CONFIG = dict(trpo.QUICK_CONFIG)
@@ -21,7 +21,7 @@ BENCH = dict(trpo.BENCH)
 
 @dataclass(frozen=True)
 class Config(trpo.Config):
-    line_search: bool = config_field(False, "TRPO's backtracking line search (false: the NPG step)")
+    line_search: bool = new_default(trpo.Config, "line_search", False)
 
 
 class Learner(trpo.Learner):

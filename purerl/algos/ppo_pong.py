@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from purerl.algos import ppo
-from purerl.algos.base import config_field, require
+from purerl.algos.base import config_field, new_default, require
 from purerl.sparse import with_sparse_input
 
 DEFAULT_ENV = "PongDiff-v0"
@@ -32,21 +32,18 @@ QUICK_CONFIG = {"total_steps": 2048, "num_envs": 4, "num_steps": 64, "minibatch_
 
 @dataclass(frozen=True)
 class Config(ppo.Config):
-    total_steps: int = config_field(10_000_000, "env steps of the run, summed over games")
-    num_envs: int = config_field(16, "games stepped in lock step (N); a batch is B = N * num_steps steps")
-    num_steps: int = config_field(128, "steps per game per iteration (T)")
-    gamma: float = config_field(0.99, "discount gamma of the returns and of GAE's delta_t")
-    lam: float = config_field(0.95, "GAE lambda: A_hat_t = sum_k (gamma lam)^k delta_{t+k}")
-    clip_schedule: Literal["constant", "linear"] = config_field(
-        "constant", "eps constant, or linear to 0 over total_steps")
-    epochs: int = config_field(4, "passes over the batch per iteration (K epochs)")
-    minibatch_size: int = config_field(512, "samples per Adam step; must divide num_envs * num_steps")
-    lr: float = config_field(2.5e-4, "Adam step size alpha")
-    lr_schedule: Literal["constant", "linear"] = config_field(
-        "constant", "alpha constant, or linear to 0 over total_steps")
-    ent_coef: float = config_field(0.01, "c_H: weight of the entropy bonus H(pi_theta(.|s_t))")
-    hidden_sizes: tuple[int, ...] = config_field((200,), "widths of the tanh hidden layers of pi_theta and V_phi")
-    dtype: Literal["float32", "float64"] = config_field("float32", "floating type of theta, phi and the batches")
+    total_steps: int = new_default(ppo.Config, "total_steps", 10_000_000)
+    num_envs: int = new_default(ppo.Config, "num_envs", 16)
+    num_steps: int = new_default(ppo.Config, "num_steps", 128)
+    gamma: float = new_default(ppo.Config, "gamma", 0.99)
+    lam: float = new_default(ppo.Config, "lam", 0.95)
+    clip_schedule: Literal["constant", "linear"] = new_default(ppo.Config, "clip_schedule", "constant")
+    epochs: int = new_default(ppo.Config, "epochs", 4)
+    minibatch_size: int = new_default(ppo.Config, "minibatch_size", 512)
+    lr: float = new_default(ppo.Config, "lr", 2.5e-4)
+    lr_schedule: Literal["constant", "linear"] = new_default(ppo.Config, "lr_schedule", "constant")
+    ent_coef: float = new_default(ppo.Config, "ent_coef", 0.01)
+    hidden_sizes: tuple[int, ...] = new_default(ppo.Config, "hidden_sizes", (200,))
     sparse_input: bool = config_field(True, "first layers read only nonzero inputs (difference frames)")
 
     def validate(self):
