@@ -160,9 +160,10 @@ class Learner(PolicyLearner):
         size = batch["advantages"].shape[0]
         xp = get_xp(self.params)
         epochs_done, metrics = 0, {}
-        shuffled = self.normalized(batch)
+        whole = cfg.minibatch_size >= size  # one minibatch: the same batch every epoch, in order
+        shuffled = self.normalized(batch) if whole else None
         for epoch in range(cfg.epochs):
-            if cfg.minibatch_size < size:  # one gather per array and epoch; minibatches are then views
+            if not whole:  # one gather per array and epoch; minibatches are then views
                 order = to_device(self.rng.permutation(size), xp)
                 shuffled = self.normalized({k: v[order] for k, v in batch.items()})
             stop = False
