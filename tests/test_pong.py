@@ -1,6 +1,6 @@
 """Pong-v0 through the shells (envs.make / envs.make_vec): spaces, dtypes and
 errors, truncation, single == vector, checkpoints, rendering, and the scripted
-players' scores (shared PONG.md section 4, tests 3, 6, 7, 8, 9)."""
+players' scores (the design note PONG.md, section 4, tests 3, 6, 7, 8, 9)."""
 
 import numpy as np
 import pytest

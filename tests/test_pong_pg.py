@@ -1,7 +1,7 @@
 """Karpathy's pg-pong replica (purerl/algos/pong_pg.py): gradient, update, returns, config, learning.
 
 References are written here from the equations of Karpathy's pg-pong.py
-(shared PONG.md section 1), independently of purerl's pieces: his
+(the design note PONG.md, section 1), independently of purerl's pieces: his
 `discount_rewards` loop, his per-episode standardisation, his
 policy_forward / policy_backward in his (H, D) layout and his RMSProp step.
 """

@@ -1,4 +1,4 @@
-"""Pong physics kernel against shared PONG.md section 4, tests 1-6: bounds,
+"""Pong physics kernel against the design note PONG.md, section 4, tests 1-6: bounds,
 speed caps, scores and rewards, bounces, mirror symmetries, determinism."""
 
 import numpy as np

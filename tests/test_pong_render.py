@@ -1,4 +1,4 @@
-"""Pong renderers (shared PONG.md section 4, test 7): the 80x80 frame is
+"""Pong renderers (the design note PONG.md, section 4, test 7): the 80x80 frame is
 Karpathy's preprocessing of the RGB frame, exactly; objects have the stated
 pixel counts; the state vector is the scaled physics state."""
 

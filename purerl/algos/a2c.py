@@ -36,7 +36,6 @@ learner's rng and the env's own streams.
 from dataclasses import dataclass
 from typing import Literal
 
-
 from purerl.algos.base import (check_finite, config_field, load_run_state, load_vector, require, require_choice,
                                require_nonnegative, require_positive, require_unit_interval, run_state_dict)
 from purerl.algos.fitted_v import value_loss

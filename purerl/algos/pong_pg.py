@@ -2,7 +2,7 @@
 
 CMU 10-403, Policy gradients, "Pong from pixels" (80x80 difference frame, 200
 hidden units, a Bernoulli UP/DOWN policy); Karpathy's pg-pong.py and blog
-(shared PONG.md section 1). The settings of that script, all defaults here:
+(the design note PONG.md, section 1). The settings of that script, all defaults here:
 
     input     x_t = f_t - f_{t-1}, 6400 pixels in {-1, 0, 1}, x_0 = 0   (envs/pong_diff.py, PongDiff-v0)
     network   p = P(UP | x) = sigmoid(w_2 . relu(W_1 x)), no biases, 200 hidden units,
