@@ -15,15 +15,16 @@ clamped to [34, 178]. Ball 2x4 px.
 Actions: Discrete(3): 0 = NOOP, 1 = UP (-4 px), 2 = DOWN (+4 px). Karpathy's
 replica samples only UP and DOWN (ALE actions 2 and 3).
 
-Each step: (1) the agent's paddle moves; (2) the built-in opponent moves at
-most `opp_speed` px (default 3) toward the ball centre plus a deterministic
-aim offset while the ball approaches it, else toward the court centre;
+Each frame (one step unless `frameskip` > 1): (1) the agent's paddle moves;
+(2) the built-in opponent moves at most `opp_speed` px (default 3) toward
+the ball centre plus a deterministic aim offset while the ball approaches
+it, else toward the court centre;
 (3) the ball moves in 4 substeps: a wall reflects it (vy -> -vy); a paddle it
 overlaps while approaching sends it back with
     vx = -sign(vx) min(|vx| + 0.25, 5),  vy = 5 clip((ball_cy - paddle_cy) / 10, -1, 1),
 so an edge hit leaves at up to 5 px per step vertically, faster than the
 opponent moves; leaving the court scores a point. After each point (and at
-the start) the ball is hidden for 8 observations, then served from the
+the start) the ball is hidden for 8 frames, then served from the
 centre column with its top row ~ U{74..150}, vy ~ U{-2, -1, 1, 2} and
 |vx| = 3 toward whoever conceded (the first serve goes to the agent).
 
@@ -33,7 +34,12 @@ Termination: a score reaches `points_to_win` (default 21).
 Truncation: `max_episode_steps` (default 27,000, ALE v5's 108,000 frames at
 frameskip 4), never on the step that terminates.
 Sticky actions: with `sticky_prob` (default 0; ALE v0 and v5 use 0.25) the
-agent's previous action is repeated instead of the new one.
+agent's previous action is repeated instead of the new one (drawn per frame).
+Frameskip: with `frameskip` k (default 1, at most 16) one step is k frames of
+the physics above with the action held, rewards summed, and the observation
+is the last frame, as in ALE (Pong-v0/v4 draw k from {2, 3, 4}; v5 and the
+"Deterministic" variants use 4). The step stops at the frame that ends the
+game. The serve delay stays 8 frames; `max_episode_steps` counts steps.
 
 Observations (float32):
   obs_type="pixels" (default), shape (6400,): the 80x80 binary frame, f[i, j]
@@ -108,7 +114,7 @@ def _step_games(state, params, rng, actions, autoreset, max_steps, elapsed, valu
     pixels = params[P.OBS_PIXELS] != 0.0
     for i in prange(fs.shape[0]):
         begin_step(i, elapsed, values, flags)
-        values[REWARD, i], flags[TERMINATED, i] = P.step_game(fs, ist, rng, i, actions[i], P.AI, params)
+        values[REWARD, i], flags[TERMINATED, i] = P.step_frames(fs, ist, rng, i, actions[i], P.AI, params)
         done = end_step(i, autoreset, max_steps, elapsed, values, flags)
         if flags[TERMINATED, i]:
             flags[TRUNCATED, i] = False  # PONG.md: never both (end_step, like TimeLimit, may set both)
@@ -150,16 +156,16 @@ def info(state, params):
 
 
 def simulator(obs_type="pixels", points_to_win=21, max_episode_steps=27_000, opp_speed=3.0, hit_reward=0.0,
-              sticky_prob=0.0):
+              sticky_prob=0.0, frameskip=1):
     """The Simulator record for Pong-v0 (see the module docstring for each argument)."""
     params = P.make_params(opp_speed=opp_speed, hit_reward=hit_reward, points_to_win=points_to_win,
-                           sticky_prob=sticky_prob, obs_type=obs_type)
+                           sticky_prob=sticky_prob, obs_type=obs_type, frameskip=frameskip)
     if obs_type == "pixels":
         space = Box(0.0, 1.0, (R.FRAME * R.FRAME,), np.float32)
     else:
         space = Box(-1.0, 1.0, (R.N_STATE,), np.float32)
     kwargs = dict(obs_type=obs_type, points_to_win=points_to_win, opp_speed=opp_speed, hit_reward=hit_reward,
-                  sticky_prob=sticky_prob)
+                  sticky_prob=sticky_prob, frameskip=frameskip)
     return Simulator(
         spec=EnvSpec("Pong-v0", int(max_episode_steps), kwargs),
         observation_space=space,

@@ -78,8 +78,8 @@ NOOP, UP, DOWN = 0, 1, 2
 AI = -1  # act_opp value: the built-in opponent plays
 
 # --- params: a float64 vector the kernels read -------------------------------
-OPP_SPEED, HIT_REWARD, POINTS_TO_WIN, STICKY_PROB, OBS_PIXELS = range(5)
-N_PARAMS = 5
+OPP_SPEED, HIT_REWARD, POINTS_TO_WIN, STICKY_PROB, OBS_PIXELS, FRAMESKIP = range(6)
+N_PARAMS = 6
 
 
 def _number(name, value, ok, accepted):
@@ -93,18 +93,21 @@ def _number(name, value, ok, accepted):
     return x
 
 
-def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0, obs_type="pixels"):
+def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0, obs_type="pixels", frameskip=1):
     """The params vector, with every value checked (errors name the value and the accepted range)."""
     opp_speed = _number("opp_speed", opp_speed, lambda x: 0 < x < np.inf, "a finite number of px per step > 0")
     hit_reward = _number("hit_reward", hit_reward, np.isfinite, "a finite number")
     sticky_prob = _number("sticky_prob", sticky_prob, lambda x: 0 <= x <= 1, "a probability in [0, 1]")
     if isinstance(points_to_win, bool) or not isinstance(points_to_win, (int, np.integer)) or points_to_win < 1:
         raise ValueError(f"points_to_win must be an int >= 1, got {points_to_win!r}")
+    if isinstance(frameskip, bool) or not isinstance(frameskip, (int, np.integer)) or not 1 <= frameskip <= 16:
+        raise ValueError(f"frameskip must be an int in [1, 16] (frames per agent step), got {frameskip!r}")
     if obs_type not in ("pixels", "state"):
         raise ValueError(f"obs_type must be 'pixels' or 'state', got {obs_type!r}")
     p = np.zeros(N_PARAMS)
     p[OPP_SPEED], p[HIT_REWARD], p[POINTS_TO_WIN], p[STICKY_PROB] = opp_speed, hit_reward, points_to_win, sticky_prob
     p[OBS_PIXELS] = 1.0 if obs_type == "pixels" else 0.0
+    p[FRAMESKIP] = frameskip
     return p
 
 
@@ -278,10 +281,28 @@ def step_game(fs, ist, rng, i, act_agent, act_opp, params):
     return reward, (ist[i, SCORE_A] >= target or ist[i, SCORE_O] >= target)
 
 
+@njit(**SHARED)
+def step_frames(fs, ist, rng, i, act_agent, act_opp, params):
+    """One agent decision of game i: params[FRAMESKIP] frames of step_game
+    with the same actions, as ALE repeats an action over its frameskip;
+    returns (summed reward, terminated), stopping early when the game ends.
+
+    A point hides the ball for SERVE_DELAY = 8 frames, so with a frameskip of
+    at most 8 one decision wins or loses at most one point.
+    """
+    reward = 0.0
+    for _ in range(np.int64(params[FRAMESKIP])):
+        r, over = step_game(fs, ist, rng, i, act_agent, act_opp, params)
+        reward += r
+        if over:
+            return reward, True
+    return reward, False
+
+
 @njit(**KERNEL)
 def step_kernel(fs, ist, rng, act_agent, act_opp, params, rewards, terminated):
-    """The two-player kernel: step_game for every game i with act_agent[i]
+    """The two-player kernel: step_frames for every game i with act_agent[i]
     and act_opp[i] (-1: built-in AI). No time limit, no autoreset (the
     shells in envs/pong.py add both); for tests, scripted matches and self-play."""
     for i in range(fs.shape[0]):
-        rewards[i], terminated[i] = step_game(fs, ist, rng, i, act_agent[i], act_opp[i], params)
+        rewards[i], terminated[i] = step_frames(fs, ist, rng, i, act_agent[i], act_opp[i], params)

@@ -57,6 +57,8 @@ def test_registered_with_gymnasium_style_spaces():
     ({"opp_speed": "fast"}, ["opp_speed", "> 0", "'fast'"]),
     ({"sticky_prob": 1.5}, ["sticky_prob", "[0, 1]", "1.5"]),
     ({"hit_reward": float("nan")}, ["hit_reward", "finite"]),
+    ({"frameskip": 0}, ["frameskip", "[1, 16]", "0"]),
+    ({"frameskip": 2.0}, ["frameskip", "int", "2.0"]),
     ({"paddle_speed": 5}, ["Pong-v0", "paddle_speed"]),
 ])
 def test_bad_settings_raise_errors_naming_them(kwargs, words):
@@ -130,10 +132,12 @@ def test_episode_returns_are_final_score_differences(seed):
 
 # --- 6: determinism, single == vector, checkpoints -----------------------------------
 @FEW
-@given(seeds, st.integers(1, 4), st.sampled_from(["pixels", "state"]), st.sampled_from([0.0, 0.25]))
-def test_vector_env_equals_single_envs_seeded_s_plus_i(seed, n, obs_type, sticky_prob):
+@given(seeds, st.integers(1, 4), st.sampled_from(["pixels", "state"]), st.sampled_from([0.0, 0.25]),
+       st.sampled_from([1, 3]))
+def test_vector_env_equals_single_envs_seeded_s_plus_i(seed, n, obs_type, sticky_prob, frameskip):
     steps = 250
-    kw = dict(obs_type=obs_type, points_to_win=2, max_episode_steps=120, sticky_prob=sticky_prob)
+    kw = dict(obs_type=obs_type, points_to_win=2, max_episode_steps=120, sticky_prob=sticky_prob,
+              frameskip=frameskip)
     actions = np.random.default_rng(seed).integers(0, 3, size=(steps, n))
     venv = envs.make_vec("Pong-v0", n, seed=seed, **kw)
     obs, _ = venv.reset()
@@ -148,6 +152,30 @@ def test_vector_env_equals_single_envs_seeded_s_plus_i(seed, n, obs_type, sticky
             if info["_final_obs"][i]:
                 assert np.array_equal(info["final_obs"][i], s["final_obs"][t])
             assert all(info[k][i] == s["info"][t][k] for k in ("agent_score", "opponent_score", "agent_hits"))
+
+
+@pytest.mark.parametrize("obs_type", ["pixels", "state"])
+def test_frameskip_step_is_k_plain_steps_with_the_action_held(obs_type):
+    k = 4
+    skip = envs.make("Pong-v0", obs_type=obs_type, frameskip=k, points_to_win=3, max_episode_steps=10**6)
+    plain = envs.make("Pong-v0", obs_type=obs_type, points_to_win=3, max_episode_steps=10**6)
+    skip.reset(seed=7), plain.reset(seed=7)
+    actions = np.random.default_rng(7).integers(0, 3, size=2000)
+    for t, a in enumerate(actions):
+        obs, reward, term, _, info = skip.step(a)
+        total = 0.0
+        for _ in range(k):
+            plain_obs, r, plain_term, _, plain_info = plain.step(a)
+            total += r
+            if plain_term:
+                break
+        assert np.array_equal(obs, plain_obs) and (reward, term, info) == (total, plain_term, plain_info)
+        if term:
+            break
+    assert term and t < 2000 // 2  # the game ended, in fewer steps than frames
+    truncated = envs.make("Pong-v0", frameskip=k, max_episode_steps=10)
+    truncated.reset(seed=0)
+    assert [truncated.step(1)[3] for _ in range(10)] == [False] * 9 + [True]  # the limit counts steps
 
 
 def test_same_seed_same_game_and_checkpoints_resume_bit_identically():

@@ -262,3 +262,29 @@ def test_jitted_kernel_equals_its_python_twin():
     py = rollout(fs, ist, rng, acts, opp, sticky_prob=0.2, hit_reward=0.5, kernel=py_twin(P.step_kernel))
     for key in jit:
         assert np.array_equal(jit[key], py[key]), key
+
+
+# --- frameskip: one decision is k frames with the action held ------------------------
+@FEW
+@given(seeds, st.integers(2, 8), st.sampled_from([0.0, 0.25]), st.sampled_from([0.0, 0.5]))
+def test_frameskip_k_is_k_frames_with_the_action_held(seed, k, sticky_prob, hit_reward):
+    g = np.random.default_rng(seed)
+    n, decisions = 8, 120
+    fs, ist, rng = random_states(g, n, points_to_win=3)
+    acts = random_actions(g, decisions, n)
+    opp = np.where(g.random((decisions, n)) < 0.5, P.AI, random_actions(g, decisions, n))
+    skipped = rollout(fs, ist, rng, acts, opp, frameskip=k, points_to_win=3, sticky_prob=sticky_prob,
+                      hit_reward=hit_reward)
+    frames = rollout(fs, ist, rng, np.repeat(acts, k, axis=0), np.repeat(opp, k, axis=0), points_to_win=3,
+                     sticky_prob=sticky_prob, hit_reward=hit_reward)
+    for i in range(n):
+        over = np.flatnonzero(frames["terminated"][:, i])
+        last = over[0] if over.size else decisions * k - 1  # the frame at which game i ends
+        for t in range(decisions):
+            end = min((t + 1) * k, last + 1)  # frames after decision t, stopping when the game ends
+            for key in ("fs", "ist", "rng"):
+                assert np.array_equal(skipped[key][t + 1, i], frames[key][end, i])
+            assert skipped["reward"][t, i] == frames["reward"][t * k: end, i].sum()
+            assert skipped["terminated"][t, i] == (end == last + 1 and over.size > 0)
+            if end == last + 1:
+                break
