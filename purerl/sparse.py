@@ -47,6 +47,37 @@ class SparseRows:
     def nnz(self):
         return self.indices.shape[0]
 
+    @property
+    def shape(self):
+        return (self.n_rows, self.n_cols)
+
+    def __len__(self):
+        return self.n_rows
+
+    def __getitem__(self, rows):
+        """The rows `rows` (a slice with step 1, or an integer array) as a new SparseRows.
+
+        So a batch compressed once can be shuffled and cut into minibatches
+        like a dense (B, D) array (PPO's epochs: purerl/algos/ppo_pong.py).
+        """
+        if isinstance(rows, slice):
+            start, stop, step = rows.indices(self.n_rows)
+            if step != 1:
+                raise ValueError(f"SparseRows takes slices with step 1; got step {step}")
+            stop = max(start, stop)
+            lo, hi = self.indptr[start], self.indptr[stop]
+            return SparseRows(self.indptr[start:stop + 1] - lo, self.indices[lo:hi], self.values[lo:hi],
+                              self.n_cols)
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
+            raise ValueError(f"SparseRows rows must be a slice or a 1-D integer array; got {rows!r}")
+        counts = np.diff(self.indptr)[rows]
+        indptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        # position k of the result reads entry starts[b] + (k - indptr[b]) of its row b
+        take = np.repeat(self.indptr[rows] - indptr[:-1], counts) + np.arange(indptr[-1])
+        return SparseRows(indptr, self.indices[take], self.values[take], self.n_cols)
+
     def dense(self):
         """The (B, D) dense array (tests and small batches only)."""
         out = np.zeros((self.n_rows, self.n_cols), dtype=self.values.dtype)
@@ -98,11 +129,7 @@ def concat_rows(parts):
 
 def select_rows(x, keep):
     """The rows of SparseRows x where keep (bool (B,)) is true, in order."""
-    counts = np.diff(x.indptr)
-    take = np.repeat(keep, counts)
-    indptr = np.zeros(int(np.count_nonzero(keep)) + 1, dtype=np.int64)
-    np.cumsum(counts[keep], out=indptr[1:])
-    return SparseRows(indptr, x.indices[take], x.values[take], x.n_cols)
+    return x[np.flatnonzero(keep)]
 
 
 @njit(cache=True)

@@ -224,3 +224,43 @@ def test_replica_plays_the_two_action_variant_with_the_same_numbers():
         learner = pong_pg.Learner(env, pong_pg.Config(num_envs=2, hidden=4), np.random.default_rng(3))
         rows.append([learner.step() for _ in range(2)])
     assert rows[0] == rows[1]
+
+
+def test_bench_pong_runs_counts_frames_as_steps_times_frameskip(tmp_path):
+    from purerl import runs
+    from purerl.bench.pong import crossing_rows
+    from purerl.logger import MetricsWriter
+
+    run_dir = str(tmp_path)
+    runs.write_config(run_dir, {"algo": "ppo-pong", "env": "PongDiff-v0", "env_kwargs": {"frameskip": 4},
+                                "seed": 0})
+    log = MetricsWriter(tmp_path / runs.METRICS)
+    for it, (ret, episodes) in enumerate([(-19.0, 10), (-9.0, 30), (-2.0, 50)], start=1):
+        log.write({"iteration": it, "env_steps": 1000 * it, "wall_time": 10.0 * it, "episodes": episodes,
+                   "mean_return": ret})
+    (above_minus_10, above_0) = crossing_rows([run_dir], [-10.0, 0.0])
+    assert above_minus_10[3:] == ("-9.00", "30", "2,000", "8,000", "2", "0:20", "400")
+    assert above_0[3:] == ("not reached", "(50)", "(3,000)", "(12,000)", "(3)", "(0:30)", "400")
+
+
+def test_ppo_pong_compresses_each_batch_once_with_the_same_numbers():
+    """ppo_pong.Learner.update shuffles and slices the batch's frames compressed once; the plain
+    ppo.Learner.update, which compresses each minibatch in the forward pass, gives the same bits."""
+    import types
+
+    from purerl.algos import ppo, ppo_pong
+
+    cfg = ppo_pong.Config(num_envs=4, num_steps=64, minibatch_size=64, epochs=2, hidden_sizes=(16,))
+    learners = []
+    for plain in (False, True):
+        env = envs.make_vec("PongDiff-v0", cfg.num_envs, seed=3, frameskip=2)
+        learner = ppo_pong.Learner(env, cfg, np.random.default_rng(3))
+        if plain:
+            learner.update = types.MethodType(ppo.Learner.update, learner)
+        for _ in range(2):
+            learner.step()
+        learners.append(learner)
+    compressed_once, per_minibatch = learners
+    assert np.array_equal(compressed_once.params, per_minibatch.params)
+    assert not np.array_equal(compressed_once.params, ppo_pong.Learner(
+        envs.make_vec("PongDiff-v0", cfg.num_envs, seed=3), cfg, np.random.default_rng(3)).params)

@@ -74,6 +74,20 @@ def test_sparse_rows_round_trip_concat_and_select():
     np.testing.assert_array_equal(sparse_rows(np.zeros((2, 4))).dense(), np.zeros((2, 4)))
 
 
+def test_sparse_rows_index_like_the_dense_array():
+    rng = np.random.default_rng(4)
+    a = difference_frames(rng, 9, 40, 0.1)
+    a[3] = 0.0  # an empty row
+    ra = sparse_rows(a)
+    assert ra.shape == (9, 40) and len(ra) == 9
+    for rows in (slice(2, 7), slice(0, 9), slice(5, None), slice(7, 3), np.array([8, 0, 3, 3, 5]),
+                 rng.permutation(9), np.array([], dtype=np.int64)):
+        np.testing.assert_array_equal(ra[rows].dense(), a[rows])
+    for bad in (slice(0, 9, 2), np.array([0.5]), np.array([[1]])):
+        with pytest.raises(ValueError, match="SparseRows"):
+            ra[bad]
+
+
 def test_errors_name_the_bad_input():
     net = MLP((10, 4, 1), hidden="relu")
     sparse = SparseInputMLP(net)

@@ -23,7 +23,7 @@ from typing import Literal
 
 from purerl.algos import ppo
 from purerl.algos.base import config_field, new_default, require
-from purerl.sparse import with_sparse_input
+from purerl.sparse import sparse_rows, with_sparse_input
 
 DEFAULT_ENV = "PongDiff-v0"
 QUICK_CONFIG = {"total_steps": 2048, "num_envs": 4, "num_steps": 64, "minibatch_size": 128, "epochs": 2,
@@ -61,3 +61,13 @@ class Learner(ppo.Learner):
             # objects, so swapping their `net` swaps it everywhere; theta and phi stay.
             with_sparse_input(self.policy)
             with_sparse_input(self.value_fn)
+
+    def update(self, batch, clip_eps, theta_old):
+        """ppo.Learner.update on the batch's frames compressed once (sparse_input), not once per minibatch.
+
+        The epochs shuffle and slice SparseRows as they would the dense array,
+        so every minibatch holds the same rows and the numbers are unchanged.
+        """
+        if self.cfg.sparse_input:
+            batch = {**batch, "obs": sparse_rows(batch["obs"], self.policy.net.dtype)}
+        return super().update(batch, clip_eps, theta_old)

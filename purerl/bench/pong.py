@@ -13,7 +13,8 @@ on a shared machine.
 
 With --runs RUN_DIR ..., it instead summarises finished (or running) Pong
 runs from their metrics.csv: where the curve first exceeds each --thresholds
-value (episodes, env frames, updates, wall-clock), frames per second, and the
+value (episodes, env steps, env frames = steps x frameskip, updates,
+wall-clock), frames per second, and the
 learning curve at --curve-episodes. The curve is the replica's running
 reward (Karpathy's EMA) where the run logs one, else the mean return of the
 last 100 episodes (PPO).
@@ -151,26 +152,33 @@ def run_label(info):
     return f"{info['algo']} on {info['env']}{f' ({kwargs})' if kwargs else ''}, seed {info['seed']}"
 
 
+def frameskip_of(info):
+    """Frames per env step of a run's Pong (its `frameskip` env argument; 1 without one)."""
+    return int((info.get("env_kwargs") or {}).get("frameskip", 1))
+
+
 def crossing_rows(run_dirs, thresholds):
-    """One row per run and threshold: the first iteration whose curve value exceeds it."""
+    """One row per run and threshold: the first iteration whose curve value exceeds it.
+
+    Env steps are the agent's decisions (metrics.csv's env_steps); env frames
+    are steps times the run's frameskip, the unit of Karpathy's and ALE's counts.
+    """
     from purerl.logger import format_duration
 
     rows = []
     for d in run_dirs:
         info, m, name, curve = run_curve(d)
-        label = run_label(info)
-        rate = m["env_steps"][-1] / m["wall_time"][-1]
+        label, skip = run_label(info), frameskip_of(info)
+        rate = skip * m["env_steps"][-1] / m["wall_time"][-1]
         for thr in thresholds:
             hit = np.flatnonzero(curve > thr)
-            if hit.size == 0:
-                rows.append((label, name, f"> {thr:g}", "not reached", f"(at {m['episodes'][-1]:,.0f})",
-                             f"(at {m['env_steps'][-1]:,.0f})", f"(at {m['iteration'][-1]:,.0f})",
-                             f"(at {format_duration(m['wall_time'][-1])})", f"{rate:,.0f}"))
-                continue
-            i = hit[0]
-            rows.append((label, name, f"> {thr:g}", f"{curve[i]:+.2f}", f"{m['episodes'][i]:,.0f}",
-                         f"{m['env_steps'][i]:,.0f}", f"{m['iteration'][i]:,.0f}",
-                         format_duration(m["wall_time"][i]), f"{rate:,.0f}"))
+            i = hit[0] if hit.size else -1
+            cells = (f"{m['episodes'][i]:,.0f}", f"{m['env_steps'][i]:,.0f}", f"{skip * m['env_steps'][i]:,.0f}",
+                     f"{m['iteration'][i]:,.0f}", format_duration(m["wall_time"][i]))
+            if not hit.size:  # where the run stopped, in brackets
+                cells = tuple(f"({c})" for c in cells)
+            value = f"{curve[i]:+.2f}" if hit.size else "not reached"
+            rows.append((label, name, f"> {thr:g}", value, *cells, f"{rate:,.0f}"))
     return rows
 
 
@@ -189,8 +197,8 @@ def curve_rows(run_dirs, episode_counts):
 
 
 def summarise_runs(args):
-    print(markdown_table(("run", "curve", "threshold", "value", "episodes", "env frames", "updates", "wall-clock",
-                          "frames/s (whole run)"), crossing_rows(args.runs, args.thresholds)))
+    print(markdown_table(("run", "curve", "threshold", "value", "episodes", "env steps", "env frames", "updates",
+                          "wall-clock", "frames/s (whole run)"), crossing_rows(args.runs, args.thresholds)))
     print()
     print(markdown_table(("run", "curve", *(f"ep {k:,}" for k in args.curve_episodes)),
                          curve_rows(args.runs, args.curve_episodes)))
