@@ -28,7 +28,8 @@ def config_help(module, algo):
         lines.append(f"  {name}={default}  ({kind})")
         lines += textwrap.wrap(doc or "(undocumented)", width=78, initial_indent="      ",
                                subsequent_indent="      ")
-    lines.append(f"default environment: {registry.default_env(module)}")
+    kwargs = "".join(f" --env-arg {k}={v}" for k, v in registry.default_env_kwargs(module).items())
+    lines.append(f"default environment: {registry.default_env(module)}{kwargs}")
     return "\n".join(lines)
 
 
@@ -97,7 +98,8 @@ def new_session(args, parser):
     env = args.env or registry.default_env(module)
     try:
         runs.check_env_name(env)
-        env_kwargs = parse_env_args(args.env_arg)
+        defaults = registry.default_env_kwargs(module) if env == registry.default_env(module) else {}
+        env_kwargs = {**defaults, **parse_env_args(args.env_arg)}
         cfg = build_config(module, args, args.algo)
     except ValueError as err:
         parser.error(str(err))

@@ -76,3 +76,22 @@ def test_pause_and_resume_equal_a_straight_run(algo, cli):
     code, out, err = cli("train", "--resume", paused, "--eval-episodes", "0")
     assert code == 0, out + err
     assert_same_run(straight, paused)
+
+
+def test_default_env_kwargs_apply_to_the_default_env_and_yield_to_env_args(cli):
+    from purerl import runs
+
+    module = registry.load("ppo-pong")
+    assert registry.default_env_kwargs(module) == {"frameskip": 4}
+    settings = [f"--set={k}={format_value(v)}" for k, v in module.QUICK_CONFIG.items()]
+    cases = [([], {"frameskip": 4}),
+             (["--env", "PongDiff-v0", "--env-arg", "actions=updown"], {"frameskip": 4, "actions": "updown"}),
+             (["--env-arg", "frameskip=1"], {"frameskip": 1}),
+             (["--env", "Pong-v0", "--env-arg", "obs_type=state", "--set", "sparse_input=false"],
+              {"obs_type": "state"})]
+    for i, (extra, expected) in enumerate(cases):
+        code, out, err = cli("train", "ppo-pong", "--out", f"r{i}", "--eval-episodes", "0", *settings, *extra)
+        assert code == 0, out + err
+        assert runs.read_config(run_dir_of(out))["env_kwargs"] == expected
+    code, out, _ = cli("train", "ppo-pong", "--help")
+    assert "default environment: PongDiff-v0 --env-arg frameskip=4" in out

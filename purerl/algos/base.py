@@ -45,7 +45,8 @@ once it has a line in purerl/algos/registry.py and provides:
   still exercises every part of the update (e.g. replay warm-up shorter than
   the run); the resume test trains with it.
 - optional `DEFAULT_ENV` (default "CartPole-v1"): the env `train NAME` uses
-  without --env; optional `DETERMINISTIC = False` for learners whose runs do
+  without --env, and `DEFAULT_ENV_KWARGS` (default {}): keyword arguments
+  for that env, under any --env-arg of the same key; optional `DETERMINISTIC = False` for learners whose runs do
   not repeat bit for bit (excluded from the resume test).
 """
 

@@ -3,8 +3,9 @@
 The algorithm is ppo.py's, unchanged (collect, GAE, clipped surrogate with
 minibatch Adam epochs; Yamazaki, "PPO-Clip", Algorithm 1). Two things differ:
 
-- defaults for Pong (21-point games of ~1,000-5,000 steps, rewards only at
-  points): 16 games x 128 steps per iteration, gamma 0.99, GAE lambda 0.95,
+- defaults for Pong (21-point games of ~1,000-5,000 frames, rewards only at
+  points): each action held for 4 frames (`frameskip` 4 on the default
+  env), 16 games x 128 steps per iteration, gamma 0.99, GAE lambda 0.95,
   4 epochs of minibatches of 512, Adam lr 2.5e-4 held constant, clip 0.2
   held constant, entropy bonus 0.01 (the Atari settings of Schulman et al.
   2017 and CleanRL, with a fixed schedule so a run can be extended);
@@ -26,6 +27,8 @@ from purerl.algos.base import config_field, new_default, require
 from purerl.sparse import sparse_rows, with_sparse_input
 
 DEFAULT_ENV = "PongDiff-v0"
+# ALE's Atari setting (Schulman et al. 2017, CleanRL): each action held for 4 frames
+DEFAULT_ENV_KWARGS = {"frameskip": 4}
 QUICK_CONFIG = {"total_steps": 2048, "num_envs": 4, "num_steps": 64, "minibatch_size": 128, "epochs": 2,
                 "hidden_sizes": (16,)}
 

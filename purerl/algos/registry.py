@@ -41,3 +41,8 @@ def load(name):
 def default_env(module):
     """The environment `train NAME` uses when --env is not given."""
     return getattr(module, "DEFAULT_ENV", "CartPole-v1")
+
+
+def default_env_kwargs(module):
+    """Keyword arguments for the default environment (module.DEFAULT_ENV_KWARGS; --env-arg overrides them)."""
+    return dict(getattr(module, "DEFAULT_ENV_KWARGS", {}))
