@@ -123,7 +123,7 @@ def cmd_eval(args):
 
     from purerl import runs
     from purerl.checkpoint import load
-    from purerl.evaluate import evaluate_run
+    from purerl.evaluate import action_mode, evaluate_run
 
     if args.episodes < 1:
         raise CliError(f"--episodes must be >= 1, got {args.episodes}")
@@ -133,7 +133,7 @@ def cmd_eval(args):
     env = runs.make_env(ck.env, args.episodes, args.seed, ck.meta.get("env_kwargs"))
     # On Pong the same games are also scored as wins and points (purerl/pong_eval.py).
     returns, pong = evaluate_run(learner.act, ck.env, env, args.episodes, seed=args.seed, greedy=not args.sample)
-    mode = "sampled actions" if args.sample else "greedy actions"
+    mode = action_mode(learner, greedy=not args.sample)
     print(f"{ck.algo} on {ck.env}, {path} ({ck.meta['env_steps']:,} env steps)")
     print(f"return over {args.episodes} episodes ({mode}, seeds {args.seed}..{args.seed + args.episodes - 1}): "
           f"{np.mean(returns):.2f} ± {np.std(returns):.2f} (min {np.min(returns):.2f}, max {np.max(returns):.2f})")

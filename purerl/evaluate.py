@@ -36,6 +36,17 @@ def evaluate(act, env, episodes=20, seed=0, greedy=True):
     return returns[:episodes]
 
 
+def action_mode(learner, greedy=True):
+    """How `learner.act(obs, greedy)` chooses, in words, for the lines `eval` and `train` print.
+
+    A learner whose policy has no greedy action (the uniform random policy)
+    sets `GREEDY_ACTIONS = False`.
+    """
+    if not getattr(learner, "GREEDY_ACTIONS", True):
+        return "uniformly random actions"
+    return "greedy actions" if greedy else "sampled actions"
+
+
 def evaluate_run(act, env_name, env, episodes, seed=0, greedy=True):
     """(returns (episodes,), a summary line of wins and points or None): `evaluate`, scored as games on Pong."""
     if env_name.startswith("Pong"):

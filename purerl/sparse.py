@@ -74,7 +74,7 @@ class SparseRows:
         counts = np.diff(self.indptr)[rows]
         indptr = np.zeros(rows.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        # position k of the result reads entry starts[b] + (k - indptr[b]) of its row b
+        # entry k of result row b is entry self.indptr[rows[b]] + (k - indptr[b]) of this batch
         take = np.repeat(self.indptr[rows] - indptr[:-1], counts) + np.arange(indptr[-1])
         return SparseRows(indptr, self.indices[take], self.values[take], self.n_cols)
 

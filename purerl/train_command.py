@@ -15,7 +15,7 @@ from purerl import checkpoint, configs, runs, trainer
 from purerl.algos import registry
 from purerl.algos.base import config_from_dict
 from purerl.cli import CliError
-from purerl.evaluate import evaluate_run
+from purerl.evaluate import action_mode, evaluate_run
 from purerl.logger import format_duration
 
 EVAL_SEED = 0  # the final evaluation uses the same episodes as `purerl eval` by default
@@ -191,7 +191,8 @@ def summary(session, progress, eval_episodes):
         env = runs.make_env(session.env, eval_episodes, EVAL_SEED, session.env_kwargs)
         returns, pong = evaluate_run(learner.act, session.env, env, eval_episodes, seed=EVAL_SEED)
         mean = float(np.mean(returns))
-        line = f"evaluation, {eval_episodes} episodes with greedy actions: {mean:.1f} ± {np.std(returns):.1f}"
+        line = (f"evaluation, {eval_episodes} episodes with {action_mode(learner)}: "
+                f"{mean:.1f} ± {np.std(returns):.1f}")
         threshold = runs.reward_threshold(session.env, session.env_kwargs)
         if threshold is not None:
             verdict = "solved" if mean >= threshold else "not solved yet"

@@ -95,3 +95,12 @@ def test_default_env_kwargs_apply_to_the_default_env_and_yield_to_env_args(cli):
         assert runs.read_config(run_dir_of(out))["env_kwargs"] == expected
     code, out, _ = cli("train", "ppo-pong", "--help")
     assert "default environment: PongDiff-v0 --env-arg frameskip=4" in out
+
+
+def test_eval_names_uniform_actions_for_the_random_policy_and_greedy_ones_otherwise(cli):
+    for algo, mode in (("random", "uniformly random actions"), ("reinforce", "greedy actions")):
+        settings = [f"--set={k}={format_value(v)}" for k, v in registry.load(algo).QUICK_CONFIG.items()]
+        code, out, err = cli("train", algo, "--out", algo, "--eval-episodes", "2", *settings)
+        assert code == 0 and f"evaluation, 2 episodes with {mode}:" in out, out + err
+        code, out, err = cli("eval", run_dir_of(out), "--episodes", "2")
+        assert code == 0 and f"return over 2 episodes ({mode}, seeds 0..1)" in out, out + err

@@ -43,6 +43,8 @@ def sample_uniform(space, n, rng):
 class Learner:
     """Plays uniformly random actions; reports episode statistics."""
 
+    GREEDY_ACTIONS = False  # eval and train say "uniformly random actions" (purerl/evaluate.py: action_mode)
+
     def __init__(self, env, cfg, rng):
         self.env, self.cfg, self.rng = env, cfg, rng
         self.stats = EpisodeStats()
@@ -51,7 +53,7 @@ class Learner:
         self.obs, _ = env.reset()
 
     def act(self, obs, greedy=True):
-        # greedy has no meaning for a uniform policy; both modes sample.
+        # greedy has no meaning for a uniform policy; both modes sample (GREEDY_ACTIONS).
         return sample_uniform(self.env.single_action_space, len(obs), self.rng)
 
     def step(self):
