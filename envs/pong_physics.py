@@ -287,8 +287,10 @@ def step_frames(fs, ist, rng, i, act_agent, act_opp, params):
     with the same actions, as ALE repeats an action over its frameskip;
     returns (summed reward, terminated), stopping early when the game ends.
 
-    A point hides the ball for SERVE_DELAY = 8 frames, so with a frameskip of
-    at most 8 one decision wins or loses at most one point.
+    After a point the ball is hidden for SERVE_DELAY = 8 frames and served at
+    |vx| = 3 from the centre line, 79 px from either goal, so points are at
+    least 8 + 27 frames apart: with frameskip <= 16 (make_params) one
+    decision wins or loses at most one point.
     """
     reward = 0.0
     for _ in range(np.int64(params[FRAMESKIP])):

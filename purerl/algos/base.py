@@ -46,8 +46,9 @@ once it has a line in purerl/algos/registry.py and provides:
   the run); the resume test trains with it.
 - optional `DEFAULT_ENV` (default "CartPole-v1"): the env `train NAME` uses
   without --env, and `DEFAULT_ENV_KWARGS` (default {}): keyword arguments
-  for that env, under any --env-arg of the same key; optional `DETERMINISTIC = False` for learners whose runs do
-  not repeat bit for bit (excluded from the resume test).
+  for that env, which --env-arg of the same key overrides; optional
+  `DETERMINISTIC = False` for learners whose runs do not repeat bit for bit
+  (excluded from the resume test).
 """
 
 import math
