@@ -17,6 +17,8 @@ two-player kernel.
   edges it picks the one whose return lands farther from the opponent.
 - predictor: the edge-hitter's prediction, met with the paddle's centre: it
   never misses, but its flat returns never beat the opponent either.
+- updown_tracker(q): UP or DOWN only, toward the ball with probability q
+  (how much following the ball alone is worth to a pixel learner).
 """
 
 import numpy as np
@@ -100,6 +102,19 @@ def edge_hitter(obs, rng=None):
     land_up = fold(y_hit - vy_out * far)
     side = np.where(np.abs(land_down - po) >= np.abs(land_up - po), 1.0, -1.0)
     return steer(pa, np.where(coming, y_hit - side * EDGE, 0.0))
+
+
+def updown_tracker(q):
+    """A policy on Karpathy's two actions: with probability q a step toward the
+    ball's centre (the court centre while the ball is hidden), else UP or DOWN
+    at random. q = 1 is the best a pixel learner that only learned to follow
+    the ball can do; q = 0 is random UP/DOWN play."""
+    def policy(obs, rng):
+        bx, by, vx, vy, pa, po, countdown = _unpack(obs)
+        toward = np.where(np.where(countdown > 0, 0.0, by) < pa, 1, 2).astype(np.int64)
+        coin = rng.integers(1, 3, size=len(obs), dtype=np.int64)
+        return np.where(rng.random(len(obs)) < q, toward, coin)
+    return policy
 
 
 POLICIES = {"random": random_policy, "centre": centre_tracker, "predictor": predictor, "edge": edge_hitter}

@@ -260,3 +260,21 @@ def test_beatability_bench_runs(capsys):
     for name in S.POLICIES:
         assert f"| {name}" in out
     assert "python -m purerl bench pong_policies --games 2" in out
+
+
+def test_updown_tracker_uses_two_actions_and_following_the_ball_pays(capsys):
+    obs = envs.make_vec("Pong-v0", 8, seed=0, obs_type="state").reset()[0]
+    rng = np.random.default_rng(0)
+    assert set(S.updown_tracker(0.5)(obs, rng)) <= {1, 2}
+    follower, coin = S.updown_tracker(1.0)(obs, rng), S.updown_tracker(0.0)
+    assert np.array_equal(follower, np.where(np.where(obs[:, 6] > 0, 0.0, obs[:, 1]) * P.BALL_Y_MAX
+                                             < obs[:, 4] * P.PADDLE_Y_MAX, 1, 2))
+    diffs = {}
+    for q, policy in ((1.0, S.updown_tracker(1.0)), (0.0, coin)):
+        a, o, _ = S.play_match(policy, games=20, seed=0, points_to_win=5)
+        diffs[q] = (a - o).mean()
+    assert diffs[1.0] > diffs[0.0] + 1.0, diffs
+    from purerl import cli
+    cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--trackers", "1", "0.5"])
+    out = capsys.readouterr().out
+    assert "| updown tracker, q=1 " in out and "| updown tracker, q=0.5 " in out and "--trackers 1 0.5" in out

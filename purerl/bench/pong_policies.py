@@ -23,24 +23,42 @@ def add_arguments(parser):
     parser.add_argument("--max-steps", type=int, default=27_000, help="steps after which a game stops (default 27000)")
     parser.add_argument("--opp-speed", type=float, nargs="+", default=[3.0],
                         help="the built-in opponent's speed caps to measure, px per step (default 3)")
+    parser.add_argument("--trackers", type=float, nargs="*", metavar="Q",
+                        help="instead, UP/DOWN ball trackers that follow the ball with each probability Q "
+                             "(envs.pong_scripted.updown_tracker; no Q: 1 0.75 0.5 0.25 0)")
 
 
 def run(args):
-    """Rows of COLUMNS: each scripted player against the AI at each speed, then head-to-head."""
+    """Rows of COLUMNS: each scripted player against the AI at each speed, then head-to-head
+    (with --trackers: each UP/DOWN tracker against the AI at each speed)."""
     from envs import pong_scripted as S  # imported here so `purerl --help` stays cheap
 
-    matchups = [(name, None, speed) for speed in args.opp_speed for name in ("random", "centre", "predictor", "edge")]
-    matchups.append(("edge", "centre", None))
-    rows = []
-    for agent, opponent, speed in matchups:
-        a, o, steps = S.play_match(S.POLICIES[agent], None if opponent is None else S.POLICIES[opponent],
-                                   games=args.games, seed=args.seed, points_to_win=args.points_to_win,
-                                   opp_speed=3.0 if speed is None else speed, max_steps=args.max_steps)
-        d = a - o
-        rows.append((agent, opponent or "built-in AI", "-" if speed is None else f"{speed:g}", args.games,
-                     f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()),
-                     f"{steps.mean():.0f}"))
-    return rows
+    if args.trackers is not None:
+        qs = args.trackers or [1.0, 0.75, 0.5, 0.25, 0.0]
+        players = {f"updown tracker, q={q:g}": S.updown_tracker(q) for q in qs}
+        matchups = [(name, None, speed) for speed in args.opp_speed for name in players]
+    else:
+        players = S.POLICIES
+        matchups = [(name, None, speed) for speed in args.opp_speed
+                    for name in ("random", "centre", "predictor", "edge")]
+        matchups.append(("edge", "centre", None))
+    return [row(args, agent, opponent, speed, players) for agent, opponent, speed in matchups]
+
+
+def row(args, agent, opponent, speed, players):
+    """One row of COLUMNS: players[agent] against players[opponent] (None: the built-in AI at `speed`)."""
+    a, o, steps = play(args, players[agent], None if opponent is None else players[opponent], speed)
+    d = a - o
+    return (agent, opponent or "built-in AI", "-" if speed is None else f"{speed:g}", args.games,
+            f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()), f"{steps.mean():.0f}")
+
+
+def play(args, agent, opponent, speed):
+    """(agent scores, opponent scores, steps) of --games games, envs.pong_scripted.play_match."""
+    from envs import pong_scripted as S
+
+    return S.play_match(agent, opponent, games=args.games, seed=args.seed, points_to_win=args.points_to_win,
+                        opp_speed=3.0 if speed is None else speed, max_steps=args.max_steps)
 
 
 def main(args):
@@ -49,4 +67,10 @@ def main(args):
     speeds = " ".join(f"{v:g}" for v in args.opp_speed)
     print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
           f"--seed {args.seed} --points-to-win {args.points_to_win} --max-steps {args.max_steps} "
-          f"--opp-speed {speeds})")
+          f"--opp-speed {speeds}{trackers_flag(args)})")
+
+
+def trackers_flag(args):
+    if args.trackers is None:
+        return ""
+    return " --trackers" + "".join(f" {q:g}" for q in args.trackers)
