@@ -26,7 +26,9 @@ so an edge hit leaves at up to 5 px per step vertically, faster than the
 opponent moves; leaving the court scores a point. After each point (and at
 the start) the ball is hidden for 8 frames, then served from the
 centre column with its top row ~ U{74..150}, vy ~ U{-2, -1, 1, 2} and
-|vx| = 3 toward whoever conceded (the first serve goes to the agent).
+|vx| = `serve_speed` (default 3 px per frame) toward whoever conceded (the
+first serve goes to the agent). JAXAtari's ALE-like Pong serves at 1 px
+per frame; serve_speed=1 gives that pace (each hit still adds 0.25).
 
 Reward: +1 when the agent wins a point, -1 when it loses one, plus
 `hit_reward` (default 0) per paddle hit by the agent.
@@ -156,16 +158,16 @@ def info(state, params):
 
 
 def simulator(obs_type="pixels", points_to_win=21, max_episode_steps=27_000, opp_speed=3.0, hit_reward=0.0,
-              sticky_prob=0.0, frameskip=1):
+              sticky_prob=0.0, frameskip=1, serve_speed=P.VX_SERVE):
     """The Simulator record for Pong-v0 (see the module docstring for each argument)."""
     params = P.make_params(opp_speed=opp_speed, hit_reward=hit_reward, points_to_win=points_to_win,
-                           sticky_prob=sticky_prob, obs_type=obs_type, frameskip=frameskip)
+                           sticky_prob=sticky_prob, obs_type=obs_type, frameskip=frameskip, serve_speed=serve_speed)
     if obs_type == "pixels":
         space = Box(0.0, 1.0, (R.FRAME * R.FRAME,), np.float32)
     else:
         space = Box(-1.0, 1.0, (R.N_STATE,), np.float32)
     kwargs = dict(obs_type=obs_type, points_to_win=points_to_win, opp_speed=opp_speed, hit_reward=hit_reward,
-                  sticky_prob=sticky_prob, frameskip=frameskip)
+                  sticky_prob=sticky_prob, frameskip=frameskip, serve_speed=serve_speed)
     return Simulator(
         spec=EnvSpec("Pong-v0", int(max_episode_steps), kwargs),
         observation_space=space,

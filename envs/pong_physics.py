@@ -78,8 +78,8 @@ NOOP, UP, DOWN = 0, 1, 2
 AI = -1  # act_opp value: the built-in opponent plays
 
 # --- params: a float64 vector the kernels read -------------------------------
-OPP_SPEED, HIT_REWARD, POINTS_TO_WIN, STICKY_PROB, OBS_PIXELS, FRAMESKIP = range(6)
-N_PARAMS = 6
+OPP_SPEED, HIT_REWARD, POINTS_TO_WIN, STICKY_PROB, OBS_PIXELS, FRAMESKIP, SERVE_SPEED = range(7)
+N_PARAMS = 7
 
 
 def _number(name, value, ok, accepted):
@@ -93,9 +93,12 @@ def _number(name, value, ok, accepted):
     return x
 
 
-def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0, obs_type="pixels", frameskip=1):
+def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0, obs_type="pixels", frameskip=1,
+                serve_speed=VX_SERVE):
     """The params vector, with every value checked (errors name the value and the accepted range)."""
     opp_speed = _number("opp_speed", opp_speed, lambda x: 0 < x < np.inf, "a finite number of px per step > 0")
+    serve_speed = _number("serve_speed", serve_speed, lambda x: 0 < x <= V_MAX,
+                          f"a number of px per frame in (0, {V_MAX:g}]")
     hit_reward = _number("hit_reward", hit_reward, np.isfinite, "a finite number")
     sticky_prob = _number("sticky_prob", sticky_prob, lambda x: 0 <= x <= 1, "a probability in [0, 1]")
     if isinstance(points_to_win, bool) or not isinstance(points_to_win, (int, np.integer)) or points_to_win < 1:
@@ -108,6 +111,7 @@ def make_params(opp_speed=3.0, hit_reward=0.0, points_to_win=21, sticky_prob=0.0
     p[OPP_SPEED], p[HIT_REWARD], p[POINTS_TO_WIN], p[STICKY_PROB] = opp_speed, hit_reward, points_to_win, sticky_prob
     p[OBS_PIXELS] = 1.0 if obs_type == "pixels" else 0.0
     p[FRAMESKIP] = frameskip
+    p[SERVE_SPEED] = serve_speed
     return p
 
 
@@ -191,15 +195,17 @@ def _move_paddles(fs, ist, rng, i, act_agent, act_opp, params):
 
 
 @njit(**INLINE)
-def _serve(fs, rng, i):
+def _serve(fs, rng, i, params):
     """Launch the hidden ball from the centre column: top row ~ U{74..150}
-    and vy ~ U{-2,-1,1,2} from the game's RNG; |vx| = 3 toward whoever
-    conceded (already stored in the sign of vx while the ball was hidden)."""
+    and vy ~ U{-2,-1,1,2} from the game's RNG; |vx| = params[SERVE_SPEED]
+    (default VX_SERVE = 3) toward whoever conceded (already stored in the
+    sign of vx while the ball was hidden)."""
     top = SERVE_TOP_LO + np.int64(pcg64.next_uint64(rng, i) % np.uint64(SERVE_TOP_HI - SERVE_TOP_LO + 1))
     fs[i, BX] = 0.0
     fs[i, BY] = top + BALL_H / 2 - CY
     fs[i, VY] = SERVE_VY[np.int64(pcg64.next_uint64(rng, i) % np.uint64(len(SERVE_VY)))]
-    fs[i, VX] = VX_SERVE if fs[i, VX] > 0.0 else -VX_SERVE
+    speed = params[SERVE_SPEED]
+    fs[i, VX] = speed if fs[i, VX] > 0.0 else -speed
 
 
 @njit(**INLINE)
@@ -269,7 +275,7 @@ def step_game(fs, ist, rng, i, act_agent, act_opp, params):
     if ist[i, COUNTDOWN] > 0:
         ist[i, COUNTDOWN] -= 1
         if ist[i, COUNTDOWN] == 0:
-            _serve(fs, rng, i)
+            _serve(fs, rng, i, params)
     else:
         point = _move_ball(fs, ist, i)
     if point > 0:
@@ -288,9 +294,10 @@ def step_frames(fs, ist, rng, i, act_agent, act_opp, params):
     returns (summed reward, terminated), stopping early when the game ends.
 
     After a point the ball is hidden for SERVE_DELAY = 8 frames and served at
-    |vx| = 3 from the centre line, 79 px from either goal, so points are at
-    least 8 + 27 frames apart: with frameskip <= 16 (make_params) one
-    decision wins or loses at most one point.
+    |vx| <= V_MAX = 5 (make_params caps serve_speed there) from the centre
+    line, 79 px from either goal, so points are at least 8 + 16 frames apart:
+    with frameskip <= 16 (make_params) one decision wins or loses at most one
+    point.
     """
     reward = 0.0
     for _ in range(np.int64(params[FRAMESKIP])):

@@ -120,7 +120,8 @@ def updown_tracker(q):
 POLICIES = {"random": random_policy, "centre": centre_tracker, "predictor": predictor, "edge": edge_hitter}
 
 
-def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_speed=3.0, max_steps=27_000):
+def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_speed=3.0, max_steps=27_000,
+               serve_speed=P.VX_SERVE):
     """Play `games` games at once, game i seeded with seed + i, with the
     two-player kernel: `agent` (a policy above) on the right, `opponent` on
     the left (None: the built-in AI). A game ends when a score reaches
@@ -134,7 +135,7 @@ def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_spe
     ist = np.zeros((games, P.N_INT), dtype=np.int64)
     streams = pcg64.seed_streams([seed + i for i in range(games)])
     P.reset_kernel(fs, ist, np.ones(games, dtype=bool))
-    params = P.make_params(opp_speed=opp_speed, points_to_win=points_to_win)
+    params = P.make_params(opp_speed=opp_speed, points_to_win=points_to_win, serve_speed=serve_speed)
     obs = np.zeros((games, N_STATE))
     rewards, terminated = np.zeros(games), np.zeros(games, dtype=bool)
     steps = np.zeros(games, dtype=np.int64)

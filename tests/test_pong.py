@@ -59,6 +59,8 @@ def test_registered_with_gymnasium_style_spaces():
     ({"hit_reward": float("nan")}, ["hit_reward", "finite"]),
     ({"frameskip": 0}, ["frameskip", "[1, 16]", "0"]),
     ({"frameskip": 2.0}, ["frameskip", "int", "2.0"]),
+    ({"serve_speed": 0}, ["serve_speed", "(0, 5]", "0"]),
+    ({"serve_speed": 6.0}, ["serve_speed", "(0, 5]", "6.0"]),
     ({"paddle_speed": 5}, ["Pong-v0", "paddle_speed"]),
 ])
 def test_bad_settings_raise_errors_naming_them(kwargs, words):
@@ -278,3 +280,18 @@ def test_updown_tracker_uses_two_actions_and_following_the_ball_pays(capsys):
     cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--trackers", "1", "0.5"])
     out = capsys.readouterr().out
     assert "| updown tracker, q=1 " in out and "| updown tracker, q=0.5 " in out and "--trackers 1 0.5" in out
+
+
+def test_a_slower_serve_makes_longer_games_and_the_bench_passes_it_on(capsys):
+    """serve_speed reaches play_match: every point takes at least the serve
+    delay plus the 79 px from the centre line to a goal at serve_speed px per
+    frame, so random play's games to 3 last longer with a slower ball."""
+    steps = {}
+    for v in (1.0, 3.0):
+        _, o, steps[v] = S.play_match(S.random_policy, games=10, seed=0, points_to_win=3, serve_speed=v)
+        assert np.all(o == 3)
+        assert steps[v].min() >= 3 * (P.SERVE_DELAY + P.BALL_X_MAX / v), (v, steps[v])
+    assert steps[1.0].mean() > steps[3.0].mean(), steps
+    from purerl import cli
+    cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--serve-speed", "1.5"])
+    assert "--serve-speed 1.5" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 speed caps, scores and rewards, bounces, mirror symmetries, determinism."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +145,25 @@ def test_serves_hidden_for_eight_steps_then_from_the_centre_toward_the_conceder(
     # the game's RNG is drawn from at launches only (two draws each)
     changed = np.any(rec["rng"][1:] != rec["rng"][:-1], axis=-1)
     assert np.array_equal(changed, launch)
+
+
+@pytest.mark.parametrize("serve_speed", [1.0, 2.5])
+def test_serve_speed_sets_the_launch_speed_and_nothing_before_it(serve_speed):
+    n, steps = 16, 600
+    g = np.random.default_rng(2)
+    fs, ist, rng = new_games(n, 3)
+    acts = random_actions(g, steps, n)
+    slow = rollout(fs, ist, rng, acts, ai(steps, n), serve_speed=serve_speed)
+    cd, f = slow["ist"][..., P.COUNTDOWN], slow["fs"]
+    launch = (cd[:-1] == 1) & (cd[1:] == 0)
+    assert launch.sum() >= n and np.all(np.abs(f[1:, :, P.VX][launch]) == serve_speed)
+    # same draws as the default game up to the first launch: only |vx| differs there
+    default = rollout(fs, ist, rng, acts, ai(steps, n))
+    t0 = P.SERVE_DELAY
+    assert np.array_equal(slow["rng"][: t0 + 1], default["rng"][: t0 + 1])
+    assert np.array_equal(slow["fs"][t0, :, P.BY], default["fs"][t0, :, P.BY])
+    assert np.all(default["fs"][t0, :, P.VX] == P.VX_SERVE)
+
 
 
 def test_sticky_actions():
