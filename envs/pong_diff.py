@@ -26,8 +26,8 @@ so no difference ever spans two episodes. Observations are float32 in
 {-1, 0, 1}; a difference frame of Pong has at most a few dozen nonzero
 pixels (12-20 typically), which purerl/sparse.py exploits. "PongDiff-v0"
 (envs/registry.py) is Pong-v0's pixels through this wrapper and takes
-Pong-v0's keyword arguments, plus
-actions="updown" for Karpathy's two actions (`up_down_only`).
+Pong-v0's keyword arguments, plus actions="updown" for Karpathy's two
+actions (`up_down_only`).
 """
 
 import dataclasses
