@@ -138,7 +138,8 @@ def pong_difference_simulator(actions="all", **kwargs):
 
     Takes Pong-v0's keyword arguments (points_to_win, opp_speed, sticky_prob,
     hit_reward, frameskip, serve_speed, max_episode_steps); obs_type other
-    than "pixels" is refused. With frameskip k the difference spans k frames, as in ALE.
+    than "pixels" is refused. With frameskip k the difference spans k
+    frames, as in ALE.
     actions: "all" (Pong-v0's Discrete(3): 0 NOOP, 1 UP, 2 DOWN) or "updown"
     (Discrete(2): 0 UP, 1 DOWN, Karpathy's set; `up_down_only`).
     """

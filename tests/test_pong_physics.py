@@ -165,7 +165,6 @@ def test_serve_speed_sets_the_launch_speed_and_nothing_before_it(serve_speed):
     assert np.all(default["fs"][t0, :, P.VX] == P.VX_SERVE)
 
 
-
 def test_sticky_actions():
     n, steps = 4, 100
     g = np.random.default_rng(0)
