@@ -187,9 +187,15 @@ def cmd_watch(args):
 def add_plot_parser(subparsers):
     p = subparsers.add_parser(
         "plot", help="learning curves of one or more runs as a PNG",
-        description="Plot mean return against env steps for each run, overlaid (needs the plot extra).",
+        description="Plot mean return against env steps for each run, overlaid (needs the plot extra); "
+                    "--x and --y pick other metrics.csv columns.",
     )
     p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="run directories to overlay")
+    p.add_argument("--x", default="env_steps", metavar="COLUMN",
+                   help="metrics.csv column on the x axis (default env_steps; also episodes, wall_time)")
+    p.add_argument("--y", default="mean_return", metavar="COLUMN",
+                   help="metrics.csv column on the y axis (default mean_return; e.g. running_reward "
+                        "for reinforce-pong)")
     p.add_argument("--out", metavar="FILE",
                    help="PNG to write (default: RUN_DIR/learning_curve.png for one run, "
                         "learning_curves.png for several)")

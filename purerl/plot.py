@@ -1,7 +1,9 @@
 """`python -m purerl plot RUN_DIR [RUN_DIR ...]`: learning curves as a PNG.
 
-Each run's metrics.csv gives its curve: the mean return of the last 100
-finished training episodes (the learner's `mean_return`) against env steps.
+Each run's metrics.csv gives its curve: by default the mean return of the
+last 100 finished training episodes (the learner's `mean_return`) against env
+steps; `--x` and `--y` pick other columns, e.g. `--x episodes --y
+running_reward` for the Pong replica's curve as Karpathy reports it.
 Runs of the same algorithm and environment share a colour, so several seeds
 read as one band of lines. Needs matplotlib (the `plot` extra); without it
 the command says how to install it.
@@ -28,15 +30,28 @@ def require_matplotlib(what):
     return matplotlib
 
 
-def load_curve(run_dir):
-    """(label, group, env steps, mean returns) of one run; ValueError if it has no metrics yet."""
+AXIS_LABELS = {
+    "env_steps": "env steps",
+    "episodes": "episodes",
+    "wall_time": "wall-clock (s)",
+    "mean_return": "mean return (last 100 episodes)",
+    "running_reward": "running reward (EMA of episode returns, 0.99)",
+}
+
+
+def load_curve(run_dir, x="env_steps", y="mean_return"):
+    """(label, group, x values, y values) of one run, from the columns x and y
+    of its metrics.csv; ValueError if it has no metrics yet or lacks a column."""
     info = runs.read_config(run_dir)
     path = os.path.join(run_dir, runs.METRICS)
     if not os.path.isfile(path):
         raise ValueError(f"{run_dir} has no {runs.METRICS} yet")
     metrics = read_metrics(path)
+    for column in (x, y):
+        if column not in metrics:
+            raise ValueError(f"{path} has no column {column!r}; it has: {', '.join(metrics)}")
     group = f"{info['algo']} on {info['env']}"
-    return f"{group}, seed {info['seed']}", group, metrics["env_steps"], metrics.get("mean_return", [])
+    return f"{group}, seed {info['seed']}", group, metrics[x], metrics[y]
 
 
 def legend_labels(labels, run_dirs):
@@ -50,20 +65,20 @@ def default_out(run_dirs):
     return "learning_curves.png"
 
 
-def plot_runs(run_dirs, out):
-    """Draw every run's curve on one set of axes and save it to `out` (PNG)."""
+def plot_runs(run_dirs, out, x="env_steps", y="mean_return"):
+    """Draw every run's curve (column y against column x) on one set of axes and save it to `out` (PNG)."""
     require_matplotlib("plot")
     import matplotlib.pyplot as plt
 
-    curves = [load_curve(d) for d in run_dirs]
+    curves = [load_curve(d, x, y) for d in run_dirs]
     labels = legend_labels([c[0] for c in curves], run_dirs)
     colours = {}
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, (_, group, steps, returns) in zip(labels, curves):
+    for label, (_, group, xs, ys) in zip(labels, curves):
         colour = colours.setdefault(group, f"C{len(colours) % 10}")
-        ax.plot(steps, returns, color=colour, alpha=0.85, linewidth=1.4, label=label)
-    ax.set_xlabel("env steps")
-    ax.set_ylabel("mean return (last 100 episodes)")
+        ax.plot(xs, ys, color=colour, alpha=0.85, linewidth=1.4, label=label)
+    ax.set_xlabel(AXIS_LABELS.get(x, x))
+    ax.set_ylabel(AXIS_LABELS.get(y, y))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     finite = [r for _, _, _, rs in curves for r in rs if not math.isnan(r)]
@@ -79,7 +94,7 @@ def main(args):
 
     out = args.out or default_out(args.run_dirs)
     try:
-        plot_runs(args.run_dirs, out)
+        plot_runs(args.run_dirs, out, args.x, args.y)
     except ValueError as err:
         raise CliError(str(err)) from None
     print(f"wrote {out} ({len(args.run_dirs)} run{'s' if len(args.run_dirs) > 1 else ''})")

@@ -67,6 +67,23 @@ def test_plot_overlays_runs_as_a_png(cli, tmp_path):
     assert code == 0 and os.path.isfile(os.path.join(a, "learning_curve.png"))
 
 
+def test_plot_draws_the_columns_named_by_x_and_y(cli, tmp_path):
+    from purerl.logger import read_metrics
+    from purerl.plot import load_curve
+
+    run_dir = _trained(cli)
+    metrics = read_metrics(os.path.join(run_dir, runs.METRICS))
+    _, _, xs, ys = load_curve(run_dir, x="episodes", y="mean_return")
+    assert xs == metrics["episodes"] and xs != metrics["env_steps"]
+    np.testing.assert_array_equal(ys, metrics["mean_return"])  # nan == nan here
+    pytest.importorskip("matplotlib")
+    code, out, _ = cli("plot", run_dir, "--x", "episodes", "--out", tmp_path / "by_episode.png")
+    assert code == 0 and (tmp_path / "by_episode.png").is_file()
+    code, _, err = cli("plot", run_dir, "--y", "running_reward", "--out", tmp_path / "no.png")
+    assert code == 1 and "no column 'running_reward'" in err and "mean_return" in err
+    assert not (tmp_path / "no.png").exists()
+
+
 @pytest.mark.parametrize("argv", [["plot", "RUN"], ["watch", "RUN", "--gif", "x.gif"]])
 def test_without_matplotlib_the_message_says_how_to_install_it(cli, monkeypatch, argv):
     run_dir = _trained(cli)
