@@ -67,7 +67,7 @@ def test_plot_overlays_runs_as_a_png(cli, tmp_path):
     assert code == 0 and os.path.isfile(os.path.join(a, "learning_curve.png"))
 
 
-def test_plot_draws_the_columns_named_by_x_and_y(cli, tmp_path):
+def test_plot_curves_are_the_columns_named_by_x_and_y(cli):
     from purerl.logger import read_metrics
     from purerl.plot import load_curve
 
@@ -76,7 +76,13 @@ def test_plot_draws_the_columns_named_by_x_and_y(cli, tmp_path):
     _, _, xs, ys = load_curve(run_dir, x="episodes", y="mean_return")
     assert xs == metrics["episodes"] and xs != metrics["env_steps"]
     np.testing.assert_array_equal(ys, metrics["mean_return"])  # nan == nan here
+    with pytest.raises(ValueError, match="no column 'running_reward'; it has: iteration, env_steps"):
+        load_curve(run_dir, y="running_reward")
+
+
+def test_plot_with_x_and_y_writes_the_png_or_names_the_missing_column(cli, tmp_path):
     pytest.importorskip("matplotlib")
+    run_dir = _trained(cli)
     code, out, _ = cli("plot", run_dir, "--x", "episodes", "--out", tmp_path / "by_episode.png")
     assert code == 0 and (tmp_path / "by_episode.png").is_file()
     code, _, err = cli("plot", run_dir, "--y", "running_reward", "--out", tmp_path / "no.png")
