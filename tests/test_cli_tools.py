@@ -83,7 +83,7 @@ def test_plot_curves_are_the_columns_named_by_x_and_y(cli):
 def test_plot_with_x_and_y_writes_the_png_or_names_the_missing_column(cli, tmp_path):
     pytest.importorskip("matplotlib")
     run_dir = _trained(cli)
-    code, out, _ = cli("plot", run_dir, "--x", "episodes", "--out", tmp_path / "by_episode.png")
+    code, _, _ = cli("plot", run_dir, "--x", "episodes", "--out", tmp_path / "by_episode.png")
     assert code == 0 and (tmp_path / "by_episode.png").is_file()
     code, _, err = cli("plot", run_dir, "--y", "running_reward", "--out", tmp_path / "no.png")
     assert code == 1 and "no column 'running_reward'" in err and "mean_return" in err
