@@ -104,14 +104,20 @@ def edge_hitter(obs, rng=None):
     return steer(pa, np.where(coming, y_hit - side * EDGE, 0.0))
 
 
+def toward_ball(obs):
+    """UP (1) or DOWN (2), whichever steps the paddle centre toward the ball's
+    centre (the court centre while the ball is hidden): the follower's action."""
+    bx, by, vx, vy, pa, po, countdown = _unpack(obs)
+    return np.where(np.where(countdown > 0, 0.0, by) < pa, 1, 2).astype(np.int64)
+
+
 def updown_tracker(q):
-    """A policy on Karpathy's two actions: with probability q a step toward the
-    ball's centre (the court centre while the ball is hidden), else UP or DOWN
-    at random. q = 1 is the best a pixel learner that only learned to follow
-    the ball can do; q = 0 is random UP/DOWN play."""
+    """A policy on Karpathy's two actions: with probability q the follower's
+    step (toward_ball), else UP or DOWN at random. q = 1 is the best a pixel
+    learner that only learned to follow the ball can do; q = 0 is random
+    UP/DOWN play."""
     def policy(obs, rng):
-        bx, by, vx, vy, pa, po, countdown = _unpack(obs)
-        toward = np.where(np.where(countdown > 0, 0.0, by) < pa, 1, 2).astype(np.int64)
+        toward = toward_ball(obs)
         coin = rng.integers(1, 3, size=len(obs), dtype=np.int64)
         return np.where(rng.random(len(obs)) < q, toward, coin)
     return policy
@@ -121,12 +127,14 @@ POLICIES = {"random": random_policy, "centre": centre_tracker, "predictor": pred
 
 
 def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_speed=3.0, max_steps=27_000,
-               serve_speed=P.VX_SERVE):
+               serve_speed=P.VX_SERVE, frameskip=1):
     """Play `games` games at once, game i seeded with seed + i, with the
     two-player kernel: `agent` (a policy above) on the right, `opponent` on
-    the left (None: the built-in AI). A game ends when a score reaches
-    points_to_win or after max_steps steps. Random policies draw from
-    numpy.random.default_rng(seed).
+    the left (None: the built-in AI). Each decision is held for `frameskip`
+    frames on both sides, as Pong-v0's `frameskip` holds the agent's (the
+    built-in AI still steers every frame). A game
+    ends when a score reaches points_to_win or after max_steps steps
+    (decisions). Random policies draw from numpy.random.default_rng(seed).
 
     Returns (agent_score, opponent_score, steps), int64 arrays of shape (games,).
     """
@@ -135,7 +143,8 @@ def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_spe
     ist = np.zeros((games, P.N_INT), dtype=np.int64)
     streams = pcg64.seed_streams([seed + i for i in range(games)])
     P.reset_kernel(fs, ist, np.ones(games, dtype=bool))
-    params = P.make_params(opp_speed=opp_speed, points_to_win=points_to_win, serve_speed=serve_speed)
+    params = P.make_params(opp_speed=opp_speed, points_to_win=points_to_win, serve_speed=serve_speed,
+                           frameskip=frameskip)
     obs = np.zeros((games, N_STATE))
     rewards, terminated = np.zeros(games), np.zeros(games, dtype=bool)
     steps = np.zeros(games, dtype=np.int64)

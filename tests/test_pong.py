@@ -295,3 +295,24 @@ def test_a_slower_serve_makes_longer_games_and_the_bench_passes_it_on(capsys):
     from purerl import cli
     cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--serve-speed", "1.5"])
     assert "--serve-speed 1.5" in capsys.readouterr().out
+
+
+def test_frameskip_in_play_match_holds_each_decision_for_k_frames(capsys):
+    """A fixed action stream played with frameskip k gives the same scores as
+    the stream with each action repeated k times at frameskip 1, and each
+    game lasts ceil(frames / k) decisions."""
+    k, games, horizon = 4, 6, 4000
+    stream = np.random.default_rng(1).integers(0, 3, size=(horizon, games))
+
+    def replay(hold):
+        t = iter(range(horizon))
+        return lambda obs, rng: stream[next(t) // hold]
+
+    a_k, o_k, steps_k = S.play_match(replay(1), games=games, seed=0, points_to_win=3, frameskip=k)
+    a_1, o_1, frames = S.play_match(replay(k), games=games, seed=0, points_to_win=3)
+    assert np.all(np.maximum(o_1, a_1) == 3)
+    assert np.array_equal(a_k, a_1) and np.array_equal(o_k, o_1)
+    assert np.array_equal(steps_k, -(-frames // k))
+    from purerl import cli
+    cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--frameskip", "4", "--trackers", "1"])
+    assert "--frameskip 4 --trackers 1" in capsys.readouterr().out

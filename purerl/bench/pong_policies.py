@@ -25,6 +25,9 @@ def add_arguments(parser):
                         help="the built-in opponent's speed caps to measure, px per step (default 3)")
     parser.add_argument("--serve-speed", type=float, default=3.0,
                         help="the ball's horizontal speed at each serve, px per frame (Pong-v0's serve_speed; default 3)")
+    parser.add_argument("--frameskip", type=int, default=1,
+                        help="frames each action is held, as Pong-v0's frameskip; steps/game then counts "
+                             "decisions (default 1)")
     parser.add_argument("--trackers", type=float, nargs="*", metavar="Q",
                         help="instead, UP/DOWN ball trackers that follow the ball with each probability Q "
                              "(envs.pong_scripted.updown_tracker; no Q: 1 0.75 0.5 0.25 0)")
@@ -61,7 +64,7 @@ def play(args, agent, opponent, speed):
 
     return S.play_match(agent, opponent, games=args.games, seed=args.seed, points_to_win=args.points_to_win,
                         opp_speed=3.0 if speed is None else speed, max_steps=args.max_steps,
-                        serve_speed=args.serve_speed)
+                        serve_speed=args.serve_speed, frameskip=args.frameskip)
 
 
 def main(args):
@@ -70,7 +73,7 @@ def main(args):
     speeds = " ".join(f"{v:g}" for v in args.opp_speed)
     print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
           f"--seed {args.seed} --points-to-win {args.points_to_win} --max-steps {args.max_steps} "
-          f"--opp-speed {speeds} --serve-speed {args.serve_speed:g}{trackers_flag(args)})")
+          f"--opp-speed {speeds} --serve-speed {args.serve_speed:g} --frameskip {args.frameskip}{trackers_flag(args)})")
 
 
 def trackers_flag(args):
