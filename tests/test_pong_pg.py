@@ -300,6 +300,13 @@ def test_imitation_labels_every_frame_with_the_follower_and_keeps_the_two_copies
         I.play(pixels_env, other, 5, follow)
     with pytest.raises(SystemExit, match=r"--q must be in \[0, 1\], got 2.0"):
         I.check(imitation_args(q=2.0))
+    # the first difference frame of each game is blank; with --input frame both paddles (8x2 px each) always show
+    assert np.all(np.diff(frames.indptr)[:3] == 0)
+    for input_, actions in (("difference", 2), ("frame", 3)):
+        pixels, state = I.make_envs(2, imitation_args(input=input_))
+        assert pixels.single_action_space.n == actions
+    rows, frame_labels, _ = I.play(pixels, state, 5, follow)
+    assert np.diff(rows.indptr).min() >= 2 * 16
 
 
 def test_imitation_raises_the_networks_agreement_with_the_follower():

@@ -19,6 +19,10 @@ could get. Each update plays --episodes games (one episode each, as a
 replica batch) with a behaviour policy that takes the follower's action with
 probability --q, else UP or DOWN at random.
 
+With --input frame the network sees the frame f_t itself (Pong-v0's
+pixels, where both paddles always show) instead of the difference
+f_t - f_{t-1}, which measures what the differencing costs.
+
 Reported at each --report-at update: the agreement of the greedy network with
 the follower on the frames of --eval-games held-out games played by the
 follower (frames where the ball is in play), and the greedy network's mean
@@ -47,6 +51,9 @@ def add_arguments(parser):
     parser.add_argument("--report-at", type=int, nargs="+", default=[25, 100, 200, 400, 800], metavar="U",
                         help="updates after which to measure (default 25 100 200 400 800; 800 updates of "
                              "10 episodes are Karpathy's 8,000 episodes)")
+    parser.add_argument("--input", choices=("difference", "frame"), default="difference",
+                        help="what the network sees: Karpathy's difference frame x_t = f_t - f_{t-1} (default), "
+                             "or the frame f_t itself (Pong-v0's pixels), to ask what the differencing costs")
     parser.add_argument("--eval-games", type=int, default=20, help="games to 21 per measurement (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the network and of every game (default 0)")
 
@@ -59,8 +66,17 @@ def make_envs(games, args):
     import envs
 
     kw = {"frameskip": args.frameskip, "opp_speed": args.opp_speed}
-    return (envs.make_vec("PongDiff-v0", games, actions="updown", **kw),
-            envs.make_vec("Pong-v0", games, obs_type="state", **kw))
+    if args.input == "frame":
+        pixels = envs.make_vec("Pong-v0", games, **kw)
+    else:
+        pixels = envs.make_vec("PongDiff-v0", games, actions="updown", **kw)
+    return pixels, envs.make_vec("Pong-v0", games, obs_type="state", **kw)
+
+
+def env_actions(env, a):
+    """The Bernoulli outcome a (1 UP, 0 DOWN) as env's action: Pong-v0 1 UP / 2 DOWN, or
+    PongDiff-v0 with actions="updown" 0 UP / 1 DOWN."""
+    return 2 - a if env.single_action_space.n == 3 else 1 - a
 
 
 def play(pixels_env, state_env, seed, choose):
@@ -82,8 +98,8 @@ def play(pixels_env, state_env, seed, choose):
         labels.append(y[counting])
         in_play.append(s[counting, 6] == 0)
         a = choose(rows, y)
-        x, r_pixels, term, trunc, _ = pixels_env.step(1 - a)
-        s, r_state, *_ = state_env.step(2 - a)
+        x, r_pixels, term, trunc, _ = pixels_env.step(env_actions(pixels_env, a))
+        s, r_state, *_ = state_env.step(env_actions(state_env, a))
         if not np.array_equal(r_pixels, r_state):
             raise RuntimeError("the pixel and state copies of the games diverged")
         counting &= ~(term | trunc)
@@ -131,7 +147,7 @@ def measure(args):
     def report(update, policy, theta):
         def act(obs, greedy):
             dist, _ = policy.distribution(theta, sparse_rows(obs, np.float64))
-            return 1 - dist.mode()  # PongDiff-v0 with actions="updown": 0 is UP
+            return env_actions(pixels_env, dist.mode())
 
         dist, _ = policy.distribution(theta, frames)
         agreement = f"{np.mean((dist.mode() == labels)[in_play]):.3f}"
@@ -165,4 +181,4 @@ def main(args):
     at = " ".join(str(u) for u in args.report_at)
     print(f"\n({time.perf_counter() - t0:.0f} s; python -m purerl bench pong_imitation --frameskip {args.frameskip} "
           f"--opp-speed {args.opp_speed:g} --lr {args.lr:g} --hidden {args.hidden} --episodes {args.episodes} "
-          f"--q {args.q:g} --report-at {at} --eval-games {args.eval_games} --seed {args.seed})")
+          f"--q {args.q:g} --input {args.input} --report-at {at} --eval-games {args.eval_games} --seed {args.seed})")
