@@ -316,3 +316,11 @@ def test_frameskip_in_play_match_holds_each_decision_for_k_frames(capsys):
     from purerl import cli
     cli.main(["bench", "pong_policies", "--games", "2", "--points-to-win", "1", "--frameskip", "4", "--trackers", "1"])
     assert "--frameskip 4 --trackers 1" in capsys.readouterr().out
+
+
+def test_beatability_bench_names_bad_settings():
+    from purerl.bench import pong_policies
+    from purerl.cli import build_parser
+    args = build_parser().parse_args(["bench", "pong_policies", "--games", "0", "--trackers", "1.5"])
+    with pytest.raises(SystemExit, match=r"--games must be >= 1, got 0; --trackers must be probabilities"):
+        pong_policies.check(args)

@@ -67,7 +67,23 @@ def play(args, agent, opponent, speed):
                         serve_speed=args.serve_speed, frameskip=args.frameskip)
 
 
+def check(args):
+    """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
+    qs = args.trackers or []
+    bad = [f"{flag} must be {what}, got {value}" for flag, value, ok, what in (
+        ("--games", args.games, args.games >= 1, ">= 1"),
+        ("--points-to-win", args.points_to_win, args.points_to_win >= 1, ">= 1"),
+        ("--max-steps", args.max_steps, args.max_steps >= 1, ">= 1"),
+        ("--frameskip", args.frameskip, 1 <= args.frameskip <= 16, "in 1..16"),
+        ("--opp-speed", min(args.opp_speed), min(args.opp_speed) > 0, "> 0"),
+        ("--serve-speed", args.serve_speed, 0 < args.serve_speed <= 5, "in (0, 5]"),
+        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")) if not ok]
+    if bad:
+        raise SystemExit("bench pong_policies: " + "; ".join(bad))
+
+
 def main(args):
+    check(args)
     t0 = time.perf_counter()
     print(markdown_table(COLUMNS, run(args)))
     speeds = " ".join(f"{v:g}" for v in args.opp_speed)
