@@ -1,7 +1,7 @@
 """Pong: how fast Karpathy's network learns to follow the ball from difference frames when told the answer.
 
 A diagnostic for the replica of "Pong from pixels" (CMU 10-403, Policy
-gradients; README, "The goal, honestly"). Following the ball is the first
+gradients; README, "What holds the replica back"). Following the ball is the first
 skill the replica must learn, and the scripted UP/DOWN follower
 (envs.pong_scripted.toward_ball) shows what it is worth. Here the same
 network, p = sigmoid(w_2 . relu(W_1 x)) on 6,400 difference-frame pixels
