@@ -1,14 +1,14 @@
 """Pong: how fast Karpathy's network learns to follow the ball from difference frames when told the answer.
 
 A diagnostic for the replica of "Pong from pixels" (CMU 10-403, Policy
-gradients; README, "What holds the replica back"). Following the ball is the first
-skill the replica must learn, and the scripted UP/DOWN follower
+gradients; README, "What holds the replica back"). Following the ball is the
+first skill the replica must learn, and the scripted UP/DOWN follower
 (envs.pong_scripted.toward_ball) shows what it is worth. Here the same
 network, p = sigmoid(w_2 . relu(W_1 x)) on 6,400 difference-frame pixels
 with no biases (algos.pong_pg.pong_policy), is trained by supervised
 imitation instead of REINFORCE: every frame is labelled with the follower's
-action y_t, and each update takes one step of Karpathy's RMSProp (decay 0.99,
-eps 1e-5, --lr) on the summed log-likelihood
+action y_t, and each update takes one step of Karpathy's RMSProp (decay
+0.99, eps 1e-5, --lr) on the summed log-likelihood
 
     g = sum_t grad_theta log pi_theta(y_t | x_t),
 
