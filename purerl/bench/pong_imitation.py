@@ -55,7 +55,9 @@ def add_arguments(parser):
                         help="what the network sees: Karpathy's difference frame x_t = f_t - f_{t-1} (default), "
                              "or the frame f_t itself (Pong-v0's pixels), to ask what the differencing costs")
     parser.add_argument("--eval-games", type=int, default=20, help="games to 21 per measurement (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the network and of every game (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed S of the network; evaluation games are seeded S..S+eval_games-1 and training "
+                             "games from S+1001 on (default 0)")
 
 
 def make_envs(games, args):
@@ -80,9 +82,12 @@ def env_actions(env, a):
 
 
 def play(pixels_env, state_env, seed, choose):
-    """One episode in each game, choose(frames, labels) -> 0 (UP) / 1 (DOWN) per game choosing the
-    moves. Returns (frames SparseRows, labels (B,) with 1 = UP, ball_in_play (B,) bool) over the
-    frames of games still in their first episode."""
+    """One episode in each game; choose(frames, labels) picks every game's move as a Bernoulli
+    outcome (1 UP, 0 DOWN, the replica's encoding; env_actions translates it for each env).
+    Returns (frames SparseRows, labels (B,) in the same encoding, ball_in_play (B,) bool) over the
+    frames of games still in their first episode. Frames with the ball hidden between points are
+    labelled too (toward the court centre) and used for training; agreement counts only
+    ball_in_play frames."""
     from envs.pong_scripted import toward_ball
     from purerl.sparse import concat_rows, select_rows, sparse_rows
 
@@ -92,12 +97,12 @@ def play(pixels_env, state_env, seed, choose):
     frames, labels, in_play = [], [], []
     counting = np.ones(n, dtype=bool)
     while counting.any():
-        rows = sparse_rows(x, np.float64)
+        x_rows = sparse_rows(x, np.float64)
         y = (toward_ball(s) == 1).astype(np.int64)  # the Bernoulli outcome 1 is UP, as in the replica
-        frames.append(select_rows(rows, counting))
+        frames.append(select_rows(x_rows, counting))
         labels.append(y[counting])
         in_play.append(s[counting, 6] == 0)
-        a = choose(rows, y)
+        a = choose(x_rows, y)
         x, r_pixels, term, trunc, _ = pixels_env.step(env_actions(pixels_env, a))
         s, r_state, *_ = state_env.step(env_actions(state_env, a))
         if not np.array_equal(r_pixels, r_state):
@@ -117,7 +122,7 @@ def imitate(args, report):
     opt = RMSProp(args.lr, decay=0.99, eps=1e-5, maximize=True)
     pixels_env, state_env = make_envs(args.episodes, args)
 
-    def behaviour(rows, y):
+    def behaviour(frames, y):
         return np.where(rng.random(y.size) < args.q, y, rng.integers(0, 2, y.size))
 
     for update in range(1, max(args.report_at) + 1):
@@ -136,7 +141,7 @@ def measure(args):
 
     pixels_env, state_env = make_envs(args.eval_games, args)
     # held-out frames: the follower's own games, at seeds the training games do not use
-    frames, labels, in_play = play(pixels_env, state_env, args.seed, lambda rows, y: y)
+    frames, labels, in_play = play(pixels_env, state_env, args.seed, lambda frames, y: y)
 
     def scores(act, env):
         result = play_pong(act, env, seed=args.seed)
@@ -145,7 +150,7 @@ def measure(args):
     rows = [("follower (scripted)", "-", "-", "1.000", *scores(lambda obs, greedy: toward_ball(obs), state_env))]
 
     def report(update, policy, theta):
-        def act(obs, greedy):
+        def act(obs, greedy):  # always greedy, as the table reports
             dist, _ = policy.distribution(theta, sparse_rows(obs, np.float64))
             return env_actions(pixels_env, dist.mode())
 
