@@ -132,9 +132,9 @@ def play_match(agent, opponent=None, games=20, seed=0, points_to_win=21, opp_spe
     two-player kernel: `agent` (a policy above) on the right, `opponent` on
     the left (None: the built-in AI). Each decision is held for `frameskip`
     frames on both sides, as Pong-v0's `frameskip` holds the agent's (the
-    built-in AI still steers every frame). A game
-    ends when a score reaches points_to_win or after max_steps steps
-    (decisions). Random policies draw from numpy.random.default_rng(seed).
+    built-in AI still steers every frame). A game ends when a score reaches
+    points_to_win or after max_steps steps (decisions). Random policies
+    draw from numpy.random.default_rng(seed).
 
     Returns (agent_score, opponent_score, steps), int64 arrays of shape (games,).
     """

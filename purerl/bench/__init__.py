@@ -54,6 +54,16 @@ def time_call(fn, repeat=7, number=None, min_seconds=0.2, warmup=1):
     return Timing(float(np.median(per_call)), float(per_call.min()), float(per_call.max()), repeat, number)
 
 
+def require_settings(bench, checks):
+    """Exit with one message naming every failed check, for the command line to print.
+
+    checks: (flag, value, ok, accepted) tuples, e.g. ("--games", 0, False, ">= 1").
+    """
+    bad = [f"{flag} must be {accepted}, got {value}" for flag, value, ok, accepted in checks if not ok]
+    if bad:
+        raise SystemExit(f"bench {bench}: " + "; ".join(bad))
+
+
 def format_seconds(seconds):
     """A duration in the unit that reads best: ns, us, ms or s."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):

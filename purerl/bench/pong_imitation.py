@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from purerl.bench import markdown_table
+from purerl.bench import markdown_table, require_settings
 
 COLUMNS = ("player", "updates", "episodes", "agreement with the follower", "point difference", "wins")
 
@@ -166,16 +166,14 @@ def measure(args):
 
 def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
-    bad = [f"{flag} must be {what}, got {value}" for flag, value, ok, what in (
+    require_settings("pong_imitation", (
         ("--report-at", min(args.report_at), min(args.report_at) >= 1, "updates >= 1"),
         ("--episodes", args.episodes, 1 <= args.episodes <= 1_000, "in 1..1000"),
-        ("--eval-games", args.eval_games, 1 <= args.eval_games <= 1_000, "in 1..1000 (its seeds stay apart from "
-                                                                          "the training games')"),
+        ("--eval-games", args.eval_games, 1 <= args.eval_games <= 1_000,
+         "in 1..1000 (its seeds stay apart from the training games')"),
         ("--q", args.q, 0.0 <= args.q <= 1.0, "in [0, 1]"),
         ("--lr", args.lr, args.lr > 0.0, "> 0"),
-        ("--hidden", args.hidden, args.hidden >= 1, ">= 1")) if not ok]
-    if bad:
-        raise SystemExit("bench pong_imitation: " + "; ".join(bad))
+        ("--hidden", args.hidden, args.hidden >= 1, ">= 1")))
 
 
 def main(args):

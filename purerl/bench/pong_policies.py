@@ -11,7 +11,7 @@ and the mean game length in steps.
 
 import time
 
-from purerl.bench import markdown_table
+from purerl.bench import markdown_table, require_settings
 
 COLUMNS = ("agent", "opponent", "opp_speed", "games", "score diff mean", "min", "max", "wins", "steps/game")
 
@@ -70,16 +70,14 @@ def play(args, agent, opponent, speed):
 def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
     qs = args.trackers or []
-    bad = [f"{flag} must be {what}, got {value}" for flag, value, ok, what in (
+    require_settings("pong_policies", (
         ("--games", args.games, args.games >= 1, ">= 1"),
         ("--points-to-win", args.points_to_win, args.points_to_win >= 1, ">= 1"),
         ("--max-steps", args.max_steps, args.max_steps >= 1, ">= 1"),
         ("--frameskip", args.frameskip, 1 <= args.frameskip <= 16, "in 1..16"),
         ("--opp-speed", min(args.opp_speed), min(args.opp_speed) > 0, "> 0"),
         ("--serve-speed", args.serve_speed, 0 < args.serve_speed <= 5, "in (0, 5]"),
-        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")) if not ok]
-    if bad:
-        raise SystemExit("bench pong_policies: " + "; ".join(bad))
+        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")))
 
 
 def main(args):
