@@ -61,8 +61,9 @@ def add_arguments(parser):
 
 
 def make_envs(games, args):
-    """The same games twice, in lockstep: difference frames for the network (PongDiff-v0, actions
-    0 UP / 1 DOWN) and the 7-value state for the follower's labels (Pong-v0). The dynamics draw
+    """The same games twice, in lockstep: pixels for the network (difference frames from PongDiff-v0
+    with actions 0 UP / 1 DOWN, or with --input frame Pong-v0's frames) and the 7-value state for
+    the follower's labels (Pong-v0). The dynamics draw
     from each game's own stream only at serves, whatever the observation, so equal seeds and
     equal actions give equal games."""
     import envs
@@ -168,6 +169,8 @@ def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
     require_settings("pong_imitation", (
         ("--report-at", min(args.report_at), min(args.report_at) >= 1, "updates >= 1"),
+        ("--frameskip", args.frameskip, 1 <= args.frameskip <= 16, "in 1..16"),
+        ("--opp-speed", args.opp_speed, args.opp_speed > 0, "> 0"),
         ("--episodes", args.episodes, 1 <= args.episodes <= 1_000, "in 1..1000"),
         ("--eval-games", args.eval_games, 1 <= args.eval_games <= 1_000,
          "in 1..1000 (its seeds stay apart from the training games')"),
