@@ -114,14 +114,15 @@ def play(pixels_env, state_env, seed, choose):
 
 def imitate(args, report):
     """Train by imitation; after each update in args.report_at call report(update, policy, theta)."""
-    from purerl.algos.pong_pg import pong_policy, summed_policy_gradient
+    from purerl.algos.pong_pg import Config, pong_policy, summed_policy_gradient
     from purerl.optim import RMSProp
 
     rng = np.random.default_rng(args.seed)
-    policy = pong_policy(80 * 80, args.hidden)
-    theta = policy.init(rng)
-    opt = RMSProp(args.lr, decay=0.99, eps=1e-5, maximize=True)
     pixels_env, state_env = make_envs(args.episodes, args)
+    policy = pong_policy(pixels_env.single_observation_space.shape[0], args.hidden)
+    theta = policy.init(rng)
+    replica = Config()
+    opt = RMSProp(args.lr, decay=replica.decay, eps=replica.rms_eps, maximize=True)  # Karpathy's 0.99 and 1e-5
 
     def behaviour(frames, y):
         return np.where(rng.random(y.size) < args.q, y, rng.integers(0, 2, y.size))
