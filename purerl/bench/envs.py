@@ -22,11 +22,11 @@ inlined) at N = 65536: the machine's limit for this physics.
 import functools
 import importlib.util
 import math
-import time
 
 import numpy as np
 
-from purerl.bench import Timing, format_seconds, format_timing, markdown_table, time_call
+from purerl.bench import (CLOCKS, add_timing_arguments, format_seconds, format_timing, markdown_table,
+                          require_settings, time_call, timing_checks)
 
 BATCHES = (1, 64, 1024, 65536)
 GYM_VECTOR_BATCHES = (64, 1024)
@@ -36,9 +36,7 @@ ACTION_ROWS = 16  # distinct pre-sampled action batches, cycled
 
 
 def add_arguments(parser):
-    parser.add_argument("--repeat", type=int, default=7, help="timed repeats per measurement (default 7)")
-    parser.add_argument("--min-seconds", type=float, default=0.2,
-                        help="minimum duration of one repeat (default 0.2)")
+    add_timing_arguments(parser)
     parser.add_argument("--names", nargs="*", default=None, help="simulators to time (default: all registered)")
     parser.add_argument("--batches", type=int, nargs="*", default=list(BATCHES),
                         help=f"batch sizes (default {' '.join(map(str, BATCHES))})")
@@ -48,11 +46,23 @@ def add_arguments(parser):
                              "machine inflates much less (serial kernels only: parallel rows are skipped)")
 
 
+def check(args):
+    """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
+    from envs import registry
+
+    unknown = sorted(set(args.names or ()) - set(registry.names()))
+    require_settings("envs", (*timing_checks(args),
+                              ("--names", unknown, not unknown, f"among {', '.join(registry.names())}"),
+                              ("--batches", args.batches, all(n >= 1 for n in args.batches), "sizes >= 1")))
+
+
 def main(args):
     """Print the three tables (see the module docstring)."""
     import numba
 
     from envs import registry
+
+    check(args)
 
     gym = None
     if not args.no_gymnasium and importlib.util.find_spec("gymnasium") is not None:
@@ -84,26 +94,8 @@ def main(args):
 
 
 def _time(fn, timing):
-    """A Timing of fn() by the chosen clock: purerl.bench.time_call for wall-clock
-    time, the same autorange-and-repeat scheme on time.process_time for CPU time."""
-    if timing["clock"] == "wall":
-        return time_call(fn, repeat=timing["repeat"], min_seconds=timing["min_seconds"])
-    fn()
-    number = 1
-    while True:
-        t0 = time.process_time()
-        for _ in range(number):
-            fn()
-        if time.process_time() - t0 >= timing["min_seconds"]:
-            break
-        number *= 2
-    per_call = []
-    for _ in range(timing["repeat"]):
-        t0 = time.process_time()
-        for _ in range(number):
-            fn()
-        per_call.append((time.process_time() - t0) / number)
-    return Timing(float(np.median(per_call)), min(per_call), max(per_call), timing["repeat"], number)
+    """A Timing of fn() by the chosen clock (purerl.bench.time_call)."""
+    return time_call(fn, repeat=timing["repeat"], min_seconds=timing["min_seconds"], clock=CLOCKS[timing["clock"]])
 
 
 def _sample_actions(space, shape, rng):

@@ -11,16 +11,15 @@ and 10 games of 1000 steps (1000 x 10).
 
 import numpy as np
 
-from purerl.bench import format_timing, markdown_table, time_call
+from purerl.bench import (add_timing_arguments, format_timing, markdown_table, require_settings, time_call,
+                          timing_checks)
 
 SIZES = ((5, 16), (128, 8), (2048, 1), (1000, 10))
 GAMMA, LAM = 0.99, 0.95
 
 
 def add_arguments(parser):
-    parser.add_argument("--repeat", type=int, default=7, help="timed repeats per measurement (default 7)")
-    parser.add_argument("--min-seconds", type=float, default=0.2,
-                        help="minimum duration of one repeat (default 0.2)")
+    add_timing_arguments(parser)
 
 
 def _bare_gae(r, v, nv, term, done):
@@ -63,6 +62,7 @@ def _cases(T, N):
 
 
 def main(args):
+    require_settings("estimators", timing_checks(args))
     columns = ["estimator", "T x N", "purerl", "bare numpy", "purerl/bare", "per step"]
     rows = []
     for T, N in SIZES:

@@ -44,7 +44,7 @@ import time
 
 import numpy as np
 
-from purerl.bench import markdown_table
+from purerl.bench import markdown_table, require_settings
 
 WINDOW = 100
 EVAL_EPISODES = 20
@@ -279,8 +279,21 @@ def sb3_algorithms(requested, names):
     return chosen
 
 
+def check(args, names):
+    """Clear errors for settings that cannot run, before any run starts (SystemExit: the command line prints them)."""
+    from purerl.algos import registry
+
+    unknown = [n for n in names if n not in registry.names()]
+    require_settings("learn", (
+        ("--algos", unknown, not unknown, f"among {', '.join(registry.names())}"),
+        ("--seeds", args.seeds, args.seeds >= 1, ">= 1"),
+        ("--steps", args.steps, args.steps is None or args.steps >= 1, ">= 1")))
+    sb3_algorithms(args.sb3, names)  # an unknown --sb3 name stops here, not after hours of runs
+
+
 def main(args):
     names = args.algos.split(",") if args.algos else default_algorithms()
+    check(args, names)
     if os.environ.get("OPENBLAS_NUM_THREADS") != "1":
         print("note: OPENBLAS_NUM_THREADS is not 1; numpy's BLAS threads may slow small networks on a busy machine")
     rows, specs, seconds = {}, {}, {}

@@ -1,11 +1,11 @@
 """Time an MLP training step (forward, backward, Adam) against bare numpy and PyTorch."""
 
 import importlib.util
-import time
 
 import numpy as np
 
-from purerl.bench import Timing, format_timing, markdown_table, time_call
+from purerl.bench import (CLOCKS, Timing, add_timing_arguments, format_timing, markdown_table, require_settings,
+                          time_call, timing_checks)
 
 # (name, sizes, hidden, output, bias, batch, what)
 CASES = (
@@ -19,9 +19,7 @@ LR, BETA1, BETA2, EPS = 1e-9, 0.9, 0.999, 1e-8
 
 
 def add_arguments(parser):
-    parser.add_argument("--repeat", type=int, default=7, help="timed repeats per measurement (default 7)")
-    parser.add_argument("--min-seconds", type=float, default=0.2,
-                        help="minimum duration of one repeat; calls per repeat grow to reach it (default 0.2)")
+    add_timing_arguments(parser)
     parser.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is importable")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
@@ -46,8 +44,7 @@ def main(args):
     numpy's BLAS uses its own thread count (set OPENBLAS_NUM_THREADS=1 before
     starting Python to compare one thread with one thread).
     """
-    if args.repeat < 1 or not args.min_seconds > 0:
-        raise ValueError(f"need --repeat >= 1 and --min-seconds > 0, got {args.repeat} and {args.min_seconds}")
+    require_settings("nn", timing_checks(args))
     torch = None
     if not args.no_torch and importlib.util.find_spec("torch") is not None:
         import torch
@@ -77,38 +74,17 @@ def main(args):
 
 def _time_interleaved(fns, repeat, min_seconds, clock="wall"):
     """{name: Timing}, the implementations' repeats taken in turn (A B C A B C ...),
-    so a change in the machine's load hits all of them alike.
-
-    clock "wall" uses purerl.bench.time_call; "cpu" the same autorange-and-repeat
-    scheme on time.process_time, which other jobs on the machine inflate much
-    less (but which adds up all threads: use it with one BLAS thread).
+    so a change in the machine's load hits all of them alike. Each repeat is
+    purerl.bench.time_call's, by the chosen clock ("cpu" adds up all threads:
+    use it with one BLAS thread).
     """
-    if clock == "wall":
-        numbers = {k: time_call(fn, repeat=1, min_seconds=min_seconds).number for k, fn in fns.items()}
-        per_call = lambda fn, n: time_call(fn, repeat=1, number=n, warmup=0).median  # noqa: E731
-    else:
-        numbers = {k: _autorange_cpu(fn, min_seconds) for k, fn in fns.items()}
-        per_call = _cpu_per_call
+    c = CLOCKS[clock]
+    numbers = {k: time_call(fn, repeat=1, min_seconds=min_seconds, clock=c).number for k, fn in fns.items()}
     samples = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
-            samples[k].append(per_call(fn, numbers[k]))
+            samples[k].append(time_call(fn, repeat=1, number=numbers[k], warmup=0, clock=c).median)
     return {k: Timing(float(np.median(v)), min(v), max(v), repeat, numbers[k]) for k, v in samples.items()}
-
-
-def _cpu_per_call(fn, number):
-    t0 = time.process_time()
-    for _ in range(number):
-        fn()
-    return (time.process_time() - t0) / number
-
-
-def _autorange_cpu(fn, min_seconds):
-    fn()  # warm-up
-    number = 1
-    while _cpu_per_call(fn, number) * number < min_seconds:
-        number *= 2
-    return number
 
 
 def _make_case(sizes, hidden, output, bias, batch, what, dtype, torch):

@@ -20,11 +20,10 @@ reward (Karpathy's EMA) where the run logs one, else the mean return of the
 last 100 episodes (PPO).
 """
 
-import time
 
 import numpy as np
 
-from purerl.bench import Timing, format_timing, markdown_table
+from purerl.bench import CLOCKS, format_timing, markdown_table, require_settings, time_call
 
 
 def add_arguments(parser):
@@ -55,25 +54,6 @@ def recorded_frames(n, seed=0):
     return np.concatenate(frames)[:n]
 
 
-def timed(fn, clock, repeat, min_seconds=0.2):
-    """Seconds per call of fn(): median, min, max over `repeat` repeats (bench.time_call, with a choice of clock)."""
-    fn()
-    number, spent = 1, 0.0
-    while spent < min_seconds:
-        t0 = clock()
-        for _ in range(number):
-            fn()
-        spent = clock() - t0
-        number *= 2 if spent < min_seconds else 1
-    per_call = []
-    for _ in range(repeat):
-        t0 = clock()
-        for _ in range(number):
-            fn()
-        per_call.append((clock() - t0) / number)
-    return Timing(float(np.median(per_call)), float(min(per_call)), float(max(per_call)), repeat, number)
-
-
 def layer_rows(args, clock):
     """Acting needs only the forward pass (batches 1 and 10); an update needs both (the update batch)."""
     from purerl.nn import MLP
@@ -102,8 +82,8 @@ def layer_rows(args, clock):
                 y, cache = sparse.forward(theta, stored)
                 sparse.backward(theta, cache, gy)
 
-        t_dense = timed(dense_call, clock, args.repeat)
-        t_sparse = timed(sparse_call, clock, args.repeat)
+        t_dense = time_call(dense_call, repeat=args.repeat, clock=clock)
+        t_sparse = time_call(sparse_call, repeat=args.repeat, clock=clock)
         rows.append((batch, what, f"{stored.nnz / batch:.1f}", format_timing(t_dense),
                      format_timing(t_sparse), f"{t_dense.median / t_sparse.median:.0f}x"))
     return rows
@@ -204,12 +184,24 @@ def summarise_runs(args):
                          curve_rows(args.runs, args.curve_episodes)))
 
 
+def check(args):
+    """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
+    import os
+
+    missing = [d for d in args.runs or () if not os.path.isdir(d)]
+    require_settings("pong", (
+        ("--repeat", args.repeat, args.repeat >= 1, ">= 1"),
+        ("--updates", args.updates, args.updates >= 1, ">= 1"),
+        ("--update-batch", args.update_batch, args.update_batch >= 10, ">= 10 (table 1 also times batches of 1 and 10 from its frames)"),
+        ("--runs", missing, not missing, "existing run directories"),
+        ("--curve-episodes", args.curve_episodes, min(args.curve_episodes) >= 0, "counts >= 0")))
+
+
 def main(args):
+    check(args)
     if args.runs:
         return summarise_runs(args)
-    if args.repeat < 1 or args.updates < 1 or args.update_batch < 10:
-        raise ValueError("need --repeat >= 1, --updates >= 1 and --update-batch >= 10")
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = CLOCKS[args.clock]
     print(markdown_table(("batch", "timed", "nonzeros/frame", "dense nn.MLP", "sparse (purerl/sparse.py)",
                           "dense/sparse"), layer_rows(args, clock)))
     print()
