@@ -5,7 +5,9 @@ last 100 finished training episodes (the learner's `mean_return`) against env
 steps; `--x` and `--y` pick other columns, e.g. `--x episodes --y
 running_reward` for the Pong replica's curve as Karpathy reports it.
 Runs of the same algorithm and environment share a colour, so several seeds
-read as one band of lines. Needs matplotlib (the `plot` extra); without it
+read as one band of lines, and within a colour each run has its own line
+style; when every run is of one algorithm and environment, each gets its own
+colour instead, so the seeds can be told apart. Needs matplotlib (the `plot` extra); without it
 the command says how to install it.
 """
 
@@ -59,6 +61,25 @@ def legend_labels(labels, run_dirs):
     return [f"{label} ({run_dir})" if labels.count(label) > 1 else label for label, run_dir in zip(labels, run_dirs)]
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def line_styles(groups):
+    """(colour, line style) per run: a colour per group (matplotlib's C0..C9 cycle)
+    and, within a group, the next line style, in the order the runs are given;
+    a colour per run when there is only one group (noisy dashed curves are hard
+    to tell apart)."""
+    if len(set(groups)) == 1:
+        return [(f"C{i % 10}", "-") for i in range(len(groups))]
+    colours, seen = {}, {}
+    styles = []
+    for group in groups:
+        colour = colours.setdefault(group, f"C{len(colours) % 10}")
+        seen[group] = seen.get(group, -1) + 1
+        styles.append((colour, LINE_STYLES[seen[group] % len(LINE_STYLES)]))
+    return styles
+
+
 def default_out(run_dirs):
     if len(run_dirs) == 1:
         return os.path.join(run_dirs[0], "learning_curve.png")
@@ -72,11 +93,9 @@ def plot_runs(run_dirs, out, x="env_steps", y="mean_return"):
 
     curves = [load_curve(d, x, y) for d in run_dirs]
     labels = legend_labels([c[0] for c in curves], run_dirs)
-    colours = {}
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, (_, group, xs, ys) in zip(labels, curves):
-        colour = colours.setdefault(group, f"C{len(colours) % 10}")
-        ax.plot(xs, ys, color=colour, alpha=0.85, linewidth=1.4, label=label)
+    for label, (_, _, xs, ys), (colour, style) in zip(labels, curves, line_styles([c[1] for c in curves])):
+        ax.plot(xs, ys, color=colour, linestyle=style, alpha=0.85, linewidth=1.4, label=label)
     ax.set_xlabel(AXIS_LABELS.get(x, x))
     ax.set_ylabel(AXIS_LABELS.get(y, y))
     ax.grid(alpha=0.3)

@@ -108,6 +108,15 @@ def test_identical_runs_get_distinct_legend_labels():
         "ppo on CartPole-v1, seed 0 (runs/a)", "ppo on CartPole-v1, seed 0 (runs/b)", "ppo on CartPole-v1, seed 1"]
 
 
+def test_runs_of_one_group_share_a_colour_and_differ_in_line_style():
+    from purerl.plot import line_styles
+
+    assert line_styles(["ppo", "ppo", "dqn", "ppo", "ppo", "ppo"]) == [
+        ("C0", "-"), ("C0", "--"), ("C1", "-"), ("C0", ":"), ("C0", "-."), ("C0", "-")]
+    # seeds of one group alone: a colour each
+    assert line_styles(["ppo", "ppo", "ppo"]) == [("C0", "-"), ("C1", "-"), ("C2", "-")]
+
+
 def test_plot_of_a_directory_that_is_not_a_run(cli, tmp_path):
     pytest.importorskip("matplotlib")
     code, _, err = cli("plot", tmp_path)
