@@ -7,8 +7,8 @@ running_reward` for the Pong replica's curve as Karpathy reports it.
 Runs of the same algorithm and environment share a colour, so several seeds
 read as one band of lines, and within a colour each run has its own line
 style; when every run is of one algorithm and environment, each gets its own
-colour instead, so the seeds can be told apart. Needs matplotlib (the `plot` extra); without it
-the command says how to install it.
+colour instead, so the seeds can be told apart. Needs matplotlib (the `plot`
+extra); without it the command says how to install it.
 """
 
 import math

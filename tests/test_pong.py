@@ -324,3 +324,8 @@ def test_beatability_bench_names_bad_settings():
     args = build_parser().parse_args(["bench", "pong_policies", "--games", "0", "--trackers", "1.5"])
     with pytest.raises(SystemExit, match=r"--games must be >= 1, got 0; --trackers must be probabilities"):
         pong_policies.check(args)
+    # the env's settings are judged by Pong-v0's own validation, which names the accepted range
+    args = build_parser().parse_args(["bench", "pong_policies", "--frameskip", "20", "--opp-speed", "3", "-1"])
+    with pytest.raises(SystemExit, match=r"--frameskip: frameskip must be an int in \[1, 16\].*, got 20; "
+                                         r"--opp-speed: opp_speed must be .* > 0, got -1.0$"):
+        pong_policies.check(args)

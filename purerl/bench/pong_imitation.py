@@ -168,16 +168,18 @@ def measure(args):
 
 def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
+    from envs.pong_physics import make_params
+
     require_settings("pong_imitation", (
         ("--report-at", min(args.report_at), min(args.report_at) >= 1, "updates >= 1"),
-        ("--frameskip", args.frameskip, 1 <= args.frameskip <= 16, "in 1..16"),
-        ("--opp-speed", args.opp_speed, args.opp_speed > 0, "> 0"),
         ("--episodes", args.episodes, 1 <= args.episodes <= 1_000, "in 1..1000"),
         ("--eval-games", args.eval_games, 1 <= args.eval_games <= 1_000,
          "in 1..1000 (its seeds stay apart from the training games')"),
         ("--q", args.q, 0.0 <= args.q <= 1.0, "in [0, 1]"),
         ("--lr", args.lr, args.lr > 0.0, "> 0"),
-        ("--hidden", args.hidden, args.hidden >= 1, ">= 1")))
+        ("--hidden", args.hidden, args.hidden >= 1, ">= 1")),
+        env_settings=[("--frameskip", make_params, "frameskip", args.frameskip),
+                      ("--opp-speed", make_params, "opp_speed", args.opp_speed)])
 
 
 def main(args):

@@ -69,15 +69,17 @@ def play(args, agent, opponent, speed):
 
 def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
+    from envs.pong_physics import make_params
+
     qs = args.trackers or []
     require_settings("pong_policies", (
         ("--games", args.games, args.games >= 1, ">= 1"),
-        ("--points-to-win", args.points_to_win, args.points_to_win >= 1, ">= 1"),
         ("--max-steps", args.max_steps, args.max_steps >= 1, ">= 1"),
-        ("--frameskip", args.frameskip, 1 <= args.frameskip <= 16, "in 1..16"),
-        ("--opp-speed", min(args.opp_speed), min(args.opp_speed) > 0, "> 0"),
-        ("--serve-speed", args.serve_speed, 0 < args.serve_speed <= 5, "in (0, 5]"),
-        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")))
+        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")),
+        env_settings=[("--points-to-win", make_params, "points_to_win", args.points_to_win),
+                      ("--frameskip", make_params, "frameskip", args.frameskip),
+                      ("--serve-speed", make_params, "serve_speed", args.serve_speed),
+                      *(("--opp-speed", make_params, "opp_speed", v) for v in args.opp_speed)])
 
 
 def main(args):
