@@ -70,6 +70,9 @@ def add_train_arguments(parser):
                         help="checkpoint every N env steps (default: a tenth of the run)")
     parser.add_argument("--keep", type=int, default=3, metavar="K",
                         help="periodic checkpoints kept (default 3; 0 keeps all)")
+    parser.add_argument("--keep-best", action="store_true",
+                        help="also keep checkpoints/best.npz, the state with the highest mean return "
+                        "of 100 episodes (looked at every iteration, written at most every tenth of --save-every)")
     parser.add_argument("--pause-at", type=int, default=0, metavar="N",
                         help="stop resumably after N env steps without changing the run's total (default 0: run to the end)")
     parser.add_argument("--eval-episodes", type=int, default=10, metavar="K",

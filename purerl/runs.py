@@ -5,6 +5,7 @@
                                     purerl / numpy / numba / Python versions, command
         metrics.csv                 one row per iteration (purerl/logger.py)
         checkpoints/step-*.npz      periodic checkpoints, named by env steps (newest few kept)
+        checkpoints/best.npz        with train --keep-best: the state of highest mean return
         policy.npz                  the final checkpoint (same format as the others)
 
 A run is rebuilt from its config and a checkpoint: the environment with
@@ -34,6 +35,7 @@ CONFIG = "config.json"
 METRICS = "metrics.csv"
 POLICY = "policy.npz"
 CHECKPOINTS = "checkpoints"
+BEST = "best.npz"
 
 
 def versions():
@@ -180,6 +182,10 @@ def resume_record(env_steps):
 
 def checkpoint_path(run_dir, env_steps):
     return os.path.join(run_dir, CHECKPOINTS, f"step-{env_steps:012d}.npz")
+
+
+def best_checkpoint_path(run_dir):
+    return os.path.join(run_dir, CHECKPOINTS, BEST)
 
 
 def list_checkpoints(run_dir):

@@ -6,6 +6,7 @@ default, documentation), read from the dataclass (purerl/configs.py).
 
 import json
 import math
+import os
 import sys
 import textwrap
 
@@ -170,13 +171,26 @@ def run_and_report(session, args):
           + (f", resuming at {session.learner.env_steps:,}" if session.learner.env_steps else ""))
     print(f"run directory: {session.run_dir}")
     sys.stdout.flush()
-    options = trainer.Options(save_every=args.save_every, keep=args.keep, pause_at=args.pause_at)
+    options = trainer.Options(save_every=args.save_every, keep=args.keep, pause_at=args.pause_at,
+                              keep_best=args.keep_best)
     code, progress = trainer.run(session, options)
     if code != 0 or session.learner.env_steps < session.total_steps:
         return code
     for line in summary(session, progress, args.eval_episodes):
         print(line)
     return 0
+
+
+def best_lines(run_dir):
+    """Where the best checkpoint is and how to play it (nothing without one)."""
+    path = runs.best_checkpoint_path(run_dir)
+    if not os.path.exists(path):
+        return []
+    meta = checkpoint.load(path).meta
+    rel = os.path.relpath(path, run_dir)
+    return [f"best mean return of 100 episodes: {meta['best_mean_return']:.1f} at {meta['env_steps']:,} env steps, "
+            f"kept in {rel}",
+            f"play it: python -m purerl eval {run_dir} --checkpoint {rel}"]
 
 
 def summary(session, progress, eval_episodes):
@@ -199,6 +213,7 @@ def summary(session, progress, eval_episodes):
             line += f" ({verdict}: {session.env} counts as solved at {threshold:g})"
         lines += [line] if pong is None else [line, pong]
     d = session.run_dir
+    lines += best_lines(d)
     lines += [f"run directory: {d}",
               f"next: python -m purerl eval {d}",
               f"      python -m purerl watch {d}",

@@ -12,6 +12,10 @@ checkpoint when one is due. It never loses the last good checkpoint:
   checkpoints are written atomically);
 - a NonFiniteError from the learner stops training without saving the
   broken state.
+
+With `keep_best`, checkpoints/best.npz also holds the state with the highest
+mean return of the last 100 episodes seen so far (see `BestKeeper`), so a run
+whose policy later collapses still has its peak to evaluate.
 """
 
 import math
@@ -77,6 +81,7 @@ class Options:
     save_minutes: float = 10.0
     keep: int = 3              # periodic checkpoints kept
     pause_at: int = 0          # stop (resumably) once this many env steps are done; 0: never
+    keep_best: bool = False    # also keep checkpoints/best.npz (BestKeeper)
     stream: object = None
     tty: object = None
     every_seconds: float = 30.0
@@ -101,7 +106,41 @@ def check_no_new_nan(state, allowed, iteration):
         raise NonFiniteError(f"state entry {new[0]} (NaN, found when checkpointing)", iteration)
 
 
-def save(session, path, wall_time, nan_allowed=frozenset()):
+class BestKeeper:
+    """When to write checkpoints/best.npz: the highest mean return so far.
+
+    The score is the learner's `mean_return`, the mean of its last `window`
+    episodes (the "return" of the progress line). It counts only once the
+    window is full, so that a lucky first few episodes are not the best. A
+    state is looked at after every iteration, but written at most once per
+    `every` env steps: while a policy improves, nearly every iteration is a
+    new best, and Pong's checkpoint is 20 MB. The best is remembered across
+    resumes through the file's own meta["best_mean_return"].
+    """
+
+    def __init__(self, run_dir, every, window=100):
+        self.path = runs.best_checkpoint_path(run_dir)
+        self.every, self.window = every, window
+        self.value = recorded_best(self.path)
+        self.saved_steps = -math.inf
+
+    def due(self, env_steps, row):
+        score = float(row.get("mean_return", math.nan))
+        return (row.get("episodes", 0) >= self.window and score > self.value
+                and env_steps - self.saved_steps >= self.every)
+
+    def saved(self, env_steps, row):
+        self.value, self.saved_steps = float(row["mean_return"]), env_steps
+
+
+def recorded_best(path):
+    """The mean return recorded in an existing best checkpoint; -inf if there is none."""
+    if not os.path.exists(path):
+        return -math.inf
+    return float(checkpoint.load(path).meta["best_mean_return"])
+
+
+def save(session, path, wall_time, nan_allowed=frozenset(), **extra_meta):
     learner = session.learner
     state = learner.state_dict()
     check_no_new_nan(state, nan_allowed, learner.iteration)
@@ -109,7 +148,7 @@ def save(session, path, wall_time, nan_allowed=frozenset()):
         "seed": session.seed, "env_kwargs": session.env_kwargs,
         "env_steps": int(learner.env_steps), "iteration": int(learner.iteration),
         "total_steps": session.total_steps, "metrics_rows": session.metrics_rows,
-        "wall_time": wall_time,
+        "wall_time": wall_time, **extra_meta,
     }
     checkpoint.save(path, state, algo=session.algo, env=session.env,
                     config_json=configs.config_to_json(session.cfg), meta=meta)
@@ -130,6 +169,7 @@ def run(session, options):
         return session.wall_time + progress.elapsed()
 
     nan_allowed = nan_entries(learner.state_dict())
+    best = BestKeeper(session.run_dir, max(save_every // 10, 1)) if options.keep_best else None
 
     def checkpoint_now():
         path = runs.checkpoint_path(session.run_dir, learner.env_steps)
@@ -145,6 +185,9 @@ def run(session, options):
         session.metrics_rows = metrics.rows
         progress.update(learner.env_steps, int(row.get("episodes", 0)),
                         float(row.get("mean_return", math.nan)))
+        if best is not None and best.due(learner.env_steps, row):
+            save(session, best.path, wall(), nan_allowed, best_mean_return=float(row["mean_return"]))
+            best.saved(learner.env_steps, row)
         if flag.requested:
             state["stop"] = "interrupt"
         elif options.pause_at and learner.env_steps >= options.pause_at < session.total_steps:

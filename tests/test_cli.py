@@ -60,6 +60,7 @@ def test_train_writes_a_complete_run_directory(cli):
     assert final.meta["env_steps"] == 96 and final.meta["metrics_rows"] == 6
     assert json.loads(final.config_json)["lr"] == 0.05
     assert runs.list_checkpoints(run_dir)[-1].endswith("step-000000000096.npz")
+    assert not os.path.exists(runs.best_checkpoint_path(run_dir))  # only with --keep-best
     assert "done: 96 env steps" in out and "evaluation, 10 episodes" in out
 
 
@@ -182,6 +183,64 @@ def test_eval_prints_mean_and_std_of_the_return(cli):
     relative = os.path.relpath(first, run_dir)  # as --help suggests: checkpoints/step-*.npz
     code, out3, _ = cli("eval", run_dir, "--episodes", 4, "--checkpoint", relative)
     assert code == 0 and f"({steps} env steps)" in out3 and out3.splitlines()[1:] == out2.splitlines()[1:]
+
+
+def test_keep_best_keeps_the_state_of_the_highest_full_window_mean_return(cli):
+    # --save-every 160: the best is written at most every 16 env steps, i.e. after any iteration
+    run_dir, out = train(cli, "fake", "--steps", 1600, "--save-every", 160, "--keep-best")
+    _, rows = read_rows(os.path.join(run_dir, "metrics.csv"))
+    rows = [(int(r["episodes"]), int(r["env_steps"]), float(r["mean_return"])) for r in rows]  # repr: exact
+    full = [(steps, score) for episodes, steps, score in rows if episodes >= 100]
+    assert 0 < len(full) < len(rows)  # the first rows average fewer than 100 episodes and do not count
+    steps, score = max(full, key=lambda r: r[1])  # max() returns the first of equals, as the keeper does
+    meta = checkpoint.load(runs.best_checkpoint_path(run_dir)).meta
+    assert (meta["env_steps"], meta["best_mean_return"]) == (steps, score)
+    assert f"at {steps:,} env steps, kept in checkpoints/best.npz" in out
+    assert runs.best_checkpoint_path(run_dir) not in runs.list_checkpoints(run_dir)  # never pruned or resumed
+    code, out, _ = cli("eval", run_dir, "--episodes", 4, "--checkpoint", "checkpoints/best.npz")
+    assert code == 0 and f"best.npz ({steps:,} env steps)" in out
+
+
+def test_keep_best_across_a_resume_equals_a_straight_run(cli):
+    straight, _ = train(cli, "fake", "--steps", 1600, "--save-every", 160, "--keep-best", "--out", "a")
+    paused, _ = train(cli, "fake", "--steps", 1600, "--save-every", 160, "--keep-best", "--out", "b",
+                      "--pause-at", 800)
+    train(cli, "--resume", paused, "--save-every", 160, "--keep-best")
+    a, b = (checkpoint.load(runs.best_checkpoint_path(d)) for d in (straight, paused))
+    assert a.meta["env_steps"] == b.meta["env_steps"]
+    assert all(a.flat_state[k].tobytes() == b.flat_state[k].tobytes() for k in a.flat_state)
+
+
+def test_best_keeper_waits_for_a_full_window_a_higher_score_and_its_interval(tmp_path):
+    from purerl.trainer import BestKeeper
+
+    os.makedirs(tmp_path / runs.CHECKPOINTS)
+    keeper = BestKeeper(str(tmp_path), every=100)
+    assert keeper.value == -np.inf
+
+    def row(episodes, score):
+        return {"episodes": episodes, "mean_return": score}
+
+    assert not keeper.due(10, row(99, 5.0))          # window not full yet
+    assert not keeper.due(10, row(100, np.nan))
+    assert keeper.due(10, row(100, -3.0))
+    keeper.saved(10, row(100, -3.0))
+    assert not keeper.due(200, row(150, -3.0))       # not higher
+    assert not keeper.due(109, row(150, -2.0))       # higher, but within 100 env steps of the last write
+    assert keeper.due(110, row(150, -2.0))
+
+
+def test_a_resumed_best_keeper_starts_from_the_recorded_best(tmp_path):
+    from purerl.trainer import BestKeeper
+
+    path = runs.best_checkpoint_path(str(tmp_path))
+    os.makedirs(os.path.dirname(path))
+    checkpoint.save(path, {"theta": np.zeros(2)}, algo="fake", env="Fake-v0", config_json="{}",
+                    meta={"env_steps": 64, "best_mean_return": 2.5})
+    keeper = BestKeeper(str(tmp_path), every=1)
+    assert keeper.value == 2.5
+    assert not keeper.due(1000, {"episodes": 500, "mean_return": 2.5})
+    assert keeper.due(1000, {"episodes": 500, "mean_return": 2.6})
 
 
 def test_an_unusable_out_directory_is_one_error_line(cli, tmp_path):
