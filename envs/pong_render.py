@@ -31,7 +31,9 @@ BACKGROUND = (144, 72, 17)  # colours from JAXAtari (PONG.md section 2)
 AGENT_RGB = (92, 186, 92)
 OPP_RGB = (213, 130, 74)
 WHITE = (236, 236, 236)  # ball and walls
-N_STATE = 7
+# The columns of obs_type="state" (state_into says how each is scaled).
+STATE_COLUMNS = ("ball_x", "ball_y", "vx", "vy", "agent_y", "opponent_y", "countdown")
+N_STATE = len(STATE_COLUMNS)
 
 
 @njit(**INLINE)

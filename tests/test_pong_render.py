@@ -86,6 +86,9 @@ def test_state_vector_scaling(seed):
     expected = np.vstack([fs[:, k] / s for k, s in enumerate(scale)] + [ist[:, P.COUNTDOWN] / P.SERVE_DELAY]).T
     assert np.array_equal(out, expected)
     assert np.all(np.abs(out) <= 1.0)
+    named = dict(zip(R.STATE_COLUMNS, out.T))  # the names callers index by
+    assert np.array_equal(named["countdown"], ist[:, P.COUNTDOWN] / P.SERVE_DELAY)
+    assert np.array_equal(named["agent_y"], fs[:, P.PA] / P.PADDLE_Y_MAX)
 
 
 def test_renderers_equal_their_python_twins_and_dtypes_agree():

@@ -89,9 +89,11 @@ def play(pixels_env, state_env, seed, choose):
     frames of games still in their first episode. Frames with the ball hidden between points are
     labelled too (toward the court centre) and used for training; agreement counts only
     ball_in_play frames."""
+    from envs.pong_render import STATE_COLUMNS
     from envs.pong_scripted import toward_ball
     from purerl.sparse import concat_rows, select_rows, sparse_rows
 
+    countdown = STATE_COLUMNS.index("countdown")
     x, _ = pixels_env.reset(seed=seed)
     s, _ = state_env.reset(seed=seed)
     n = pixels_env.num_envs
@@ -102,7 +104,7 @@ def play(pixels_env, state_env, seed, choose):
         y = (toward_ball(s) == 1).astype(np.int64)  # the Bernoulli outcome 1 is UP, as in the replica
         frames.append(select_rows(x_rows, counting))
         labels.append(y[counting])
-        in_play.append(s[counting, 6] == 0)
+        in_play.append(s[counting, countdown] == 0)
         a = choose(x_rows, y)
         x, r_pixels, term, trunc, _ = pixels_env.step(env_actions(pixels_env, a))
         s, r_state, *_ = state_env.step(env_actions(state_env, a))
