@@ -14,7 +14,7 @@ import numpy as np
 
 from purerl import checkpoint, configs, runs, trainer
 from purerl.algos import registry
-from purerl.algos.base import config_from_dict
+from purerl.algos.base import RETURN_WINDOW, config_from_dict
 from purerl.cli import CliError
 from purerl.evaluate import action_mode, evaluate_run
 from purerl.logger import format_duration
@@ -188,7 +188,7 @@ def best_lines(run_dir):
         return []
     meta = checkpoint.load(path).meta
     rel = os.path.relpath(path, run_dir)
-    return [f"best mean return of 100 episodes: {meta['best_mean_return']:.1f} at {meta['env_steps']:,} env steps, "
+    return [f"best mean return of {RETURN_WINDOW} episodes: {meta['best_mean_return']:.1f} at {meta['env_steps']:,} env steps, "
             f"kept in {rel}",
             f"play it: python -m purerl eval {run_dir} --checkpoint {rel}"]
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from purerl import checkpoint, configs, runs
-from purerl.algos.base import NonFiniteError, train
+from purerl.algos.base import RETURN_WINDOW, NonFiniteError, train
 from purerl.logger import MetricsWriter, Progress
 
 EXIT_INTERRUPTED = 130
@@ -118,7 +118,7 @@ class BestKeeper:
     resumes through the file's own meta["best_mean_return"].
     """
 
-    def __init__(self, run_dir, every, window=100):
+    def __init__(self, run_dir, every, window=RETURN_WINDOW):
         self.path = runs.best_checkpoint_path(run_dir)
         self.every, self.window = every, window
         self.value = recorded_best(self.path)

@@ -54,8 +54,8 @@ import numpy as np
 from purerl.algos.a2c import actor_critic_gradients, make_optimizer
 from purerl.algos.onpolicy import PolicyLearner, build_networks
 from envs.vector import VecEnv
-from purerl.algos.base import (EpisodeStats, check_finite, config_field, load_rng_state, load_vector, require,
-                               require_choice, require_nonnegative, require_positive, require_unit_interval,
+from purerl.algos.base import (RETURN_WINDOW, EpisodeStats, check_finite, config_field, load_rng_state, load_vector,
+                               require, require_choice, require_nonnegative, require_positive, require_unit_interval,
                                rng_state_dict)
 from purerl.backend import to_numpy
 from purerl.schedules import decay
@@ -107,7 +107,7 @@ class Config:
 class SharedStats(EpisodeStats):
     """EpisodeStats that several worker threads update (one lock around each update)."""
 
-    def __init__(self, window=100):
+    def __init__(self, window=RETURN_WINDOW):
         super().__init__(window)
         self._lock = threading.Lock()
 

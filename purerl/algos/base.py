@@ -78,6 +78,9 @@ def check_finite(quantity, value, iteration):
         raise NonFiniteError(quantity, iteration)
 
 
+RETURN_WINDOW = 100  # episodes averaged in every learner's mean_return
+
+
 class EpisodeStats:
     """Returns and lengths of finished episodes, read from vector-env infos.
 
@@ -86,7 +89,7 @@ class EpisodeStats:
     terminated | truncated.
     """
 
-    def __init__(self, window=100):
+    def __init__(self, window=RETURN_WINDOW):
         self.window = window
         self.returns = deque(maxlen=window)
         self.lengths = deque(maxlen=window)

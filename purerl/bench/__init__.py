@@ -72,17 +72,17 @@ def timing_checks(args):
             ("--min-seconds", args.min_seconds, args.min_seconds > 0, "> 0"))
 
 
-def require_settings(bench, checks, env_settings=()):
+def require_settings(bench, checks, env_settings=(), make_params=None):
     """Exit with one message naming every failed check, for the command line to print.
 
     checks: (flag, value, ok, accepted) tuples, e.g. ("--games", 0, False, ">= 1").
-    env_settings: (flag, make_params, keyword, value) tuples, judged by the
-    environment's own validation, each alone (make_params(**{keyword: value})
-    raises a ValueError naming the accepted range), so its ranges are written
-    once, in the environment.
+    env_settings: (flag, keyword, value) tuples, judged by the environment's
+    own validation, each alone (make_params(**{keyword: value}) raises a
+    ValueError naming the accepted range), so its ranges are written once, in
+    the environment.
     """
     bad = [f"{flag} must be {accepted}, got {value}" for flag, value, ok, accepted in checks if not ok]
-    for flag, make_params, keyword, value in env_settings:
+    for flag, keyword, value in env_settings:
         try:
             make_params(**{keyword: value})
         except ValueError as err:

@@ -180,8 +180,9 @@ def check(args):
         ("--q", args.q, 0.0 <= args.q <= 1.0, "in [0, 1]"),
         ("--lr", args.lr, args.lr > 0.0, "> 0"),
         ("--hidden", args.hidden, args.hidden >= 1, ">= 1")),
-        env_settings=[("--frameskip", make_params, "frameskip", args.frameskip),
-                      ("--opp-speed", make_params, "opp_speed", args.opp_speed)])
+        env_settings=[("--frameskip", "frameskip", args.frameskip),
+                      ("--opp-speed", "opp_speed", args.opp_speed)],
+        make_params=make_params)
 
 
 def main(args):

@@ -76,10 +76,11 @@ def check(args):
         ("--games", args.games, args.games >= 1, ">= 1"),
         ("--max-steps", args.max_steps, args.max_steps >= 1, ">= 1"),
         ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")),
-        env_settings=[("--points-to-win", make_params, "points_to_win", args.points_to_win),
-                      ("--frameskip", make_params, "frameskip", args.frameskip),
-                      ("--serve-speed", make_params, "serve_speed", args.serve_speed),
-                      *(("--opp-speed", make_params, "opp_speed", v) for v in args.opp_speed)])
+        env_settings=[("--points-to-win", "points_to_win", args.points_to_win),
+                      ("--frameskip", "frameskip", args.frameskip),
+                      ("--serve-speed", "serve_speed", args.serve_speed),
+                      *(("--opp-speed", "opp_speed", v) for v in args.opp_speed)],
+        make_params=make_params)
 
 
 def main(args):
