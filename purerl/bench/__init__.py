@@ -80,6 +80,8 @@ def require_settings(bench, checks, env_settings=(), make_params=None):
     own validation, each alone (make_params(**{keyword: value}) raises a
     ValueError naming the accepted range), so its ranges are written once, in
     the environment.
+    make_params: the environment's parameter constructor; needed when
+    env_settings is not empty.
     """
     bad = [f"{flag} must be {accepted}, got {value}" for flag, value, ok, accepted in checks if not ok]
     for flag, keyword, value in env_settings:
