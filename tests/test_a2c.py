@@ -157,7 +157,7 @@ def test_cupy_smoke(cupy_backend):
     assert isinstance(L.act(np.zeros((2, 4), dtype=np.float32)), np.ndarray)
 
 
-# Budget: the default Config (16 games x 8 steps, RMSProp 7e-4 decaying
+# Budget: the default Config (16 games x 8 steps, RMSProp 3e-3 decaying
 # linearly to 0 over total_steps) at total_steps below; see README, "A2C".
 A2C_BUDGET = 200_000
 

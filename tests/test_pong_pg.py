@@ -243,6 +243,17 @@ def test_bench_pong_runs_counts_frames_as_steps_times_frameskip(tmp_path):
     assert above_0[3:] == ("not reached", "(50)", "(3,000)", "(12,000)", "(3)", "(0:30)", "400")
 
 
+def test_bench_pong_runs_label_names_env_arguments_and_changed_settings():
+    """Two runs that differ only in --set lr=... must not share a row label in the tables."""
+    from purerl.bench.pong import run_label
+
+    config = {"total_steps": 5, "lr": 1e-3, "hidden": 200, "gamma": 0.99}  # only lr departs from Config()
+    info = {"algo": "reinforce-pong", "env": "PongDiff-v0", "env_kwargs": {"frameskip": 3}, "seed": 2,
+            "config": config}
+    assert run_label(info) == "reinforce-pong on PongDiff-v0 (frameskip=3) [lr=0.001], seed 2"
+    assert run_label(dict(info, env_kwargs={}, config=dict(config, lr=1e-4))) == "reinforce-pong on PongDiff-v0, seed 2"
+
+
 def test_ppo_pong_compresses_each_batch_once_with_the_same_numbers():
     """ppo_pong.Learner.update shuffles and slices the batch's frames compressed once; the plain
     ppo.Learner.update, which compresses each minibatch in the forward pass, gives the same bits."""

@@ -54,7 +54,7 @@ from purerl.algos.base import (check_finite, config_field, load_run_state, load_
 from purerl.algos.fitted_v import fit_values, fitted_v_iteration
 from purerl.backend import get_xp, to_device, to_numpy
 from purerl.baselines import constant_baseline, optimal_baseline_general, standardize, time_baseline
-from purerl.estimators import discounted_returns, episode_steps, total_return
+from purerl.estimators import discounted_returns, episode_steps, reward_to_go, total_return
 from purerl.optim import Adam
 from purerl.policies import eta_gradient, policy_gradient
 
@@ -112,12 +112,12 @@ class Config:
 def episode_returns(rollout, gamma, return_type, next_values):
     """The return weighting each score, (T, N), and the reward-to-go R_t that V_phi regresses on."""
     args = (rollout.rewards, rollout.terminated, rollout.truncated)
-    reward_to_go = discounted_returns(*args, gamma=gamma, next_values=next_values)
+    R = discounted_returns(*args, gamma=gamma, next_values=next_values)
     if return_type == "full":
-        return total_return(*args, gamma=gamma, next_values=next_values), reward_to_go
+        return total_return(*args, gamma=gamma, next_values=next_values), R
     if return_type == "reward_to_go":
-        return reward_to_go, reward_to_go
-    return discount_factors(rollout, gamma) * reward_to_go, reward_to_go
+        return R, R
+    return reward_to_go(*args, gamma=gamma, next_values=next_values), R
 
 
 def discount_factors(rollout, gamma):

@@ -126,10 +126,28 @@ def run_curve(run_dir):
     return info, metrics, name, np.array(metrics[name])
 
 
+def changed_settings(info):
+    """The run's config fields that differ from its algorithm's defaults, as {name: value}.
+
+    total_steps is left out: it is a budget, not a setting, and grows with
+    every `train --resume --steps N`.
+    """
+    import json
+
+    from purerl import configs
+    from purerl.algos import registry
+
+    defaults = json.loads(configs.config_to_json(registry.load(info["algo"]).Config()))
+    return {k: v for k, v in (info.get("config") or {}).items() if k != "total_steps" and defaults.get(k) != v}
+
+
 def run_label(info):
-    """'ALGO on ENV (k=v, ...), seed S' from a run's config.json."""
+    """'ALGO on ENV (k=v, ...) [k=v, ...], seed S' from a run's config.json: env arguments, then changed settings."""
     kwargs = ", ".join(f"{k}={v}" for k, v in (info.get("env_kwargs") or {}).items())
-    return f"{info['algo']} on {info['env']}{f' ({kwargs})' if kwargs else ''}, seed {info['seed']}"
+    settings = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in changed_settings(info).items())
+    return (f"{info['algo']} on {info['env']}{f' ({kwargs})' if kwargs else ''}"
+            f"{f' [{settings}]' if settings else ''}, seed {info['seed']}")
 
 
 def frameskip_of(info):
