@@ -71,6 +71,8 @@ class Simulator:
       reset_params       callable(params, options) -> params for one reset(options=...),
                          raising ValueError on unknown options; None if options unsupported
       render             callable(state arrays, params, i) -> str or RGB uint8 array
+      render_mode        what render returns, in Gymnasium's words: "ansi" (text)
+                         or "rgb_array" (an RGB uint8 array)
       info               optional callable(state arrays, params) -> dict of (N,) arrays
                          merged into each step's and reset's info
       accepts            optional text for invalid-action errors (default: the
@@ -87,6 +89,7 @@ class Simulator:
     reset: Callable
     reset_params: Callable = None
     render: Callable = None
+    render_mode: str = "ansi"
     info: Callable = None
     accepts: str = None
 

@@ -26,11 +26,10 @@ from envs.shell import GameBatch
 class Env:
     """One game of a Simulator (see envs/core.py), Gymnasium's single-env API."""
 
-    render_mode = "ansi"
-
     def __init__(self, sim):
         self.sim = sim
         self.spec = sim.spec
+        self.render_mode = sim.render_mode  # what render() returns: "ansi" text or an "rgb_array"
         self.observation_space = sim.observation_space
         self.action_space = sim.action_space
         self._batch = b = GameBatch(sim, 1, autoreset=False, parallel=False)

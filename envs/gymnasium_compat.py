@@ -87,9 +87,7 @@ class GymnasiumEnv(gymnasium.Env):
         self._env = envs.make(name, **kwargs)
         self.observation_space = to_gym_space(self._env.observation_space)
         self.action_space = to_gym_space(self._env.action_space)
-        probe = envs.make(name, **kwargs)
-        probe.reset(seed=0)
-        mode = "ansi" if isinstance(probe.render(), str) else "rgb_array"
+        mode = self._env.render_mode
         self.metadata = {"render_modes": [mode], "render_fps": 50}
         if render_mode is not None and render_mode != mode:
             raise ValueError(f"{name} renders in mode {mode!r}; got render_mode={render_mode!r}")

@@ -178,6 +178,7 @@ def simulator(obs_type="pixels", points_to_win=21, max_episode_steps=27_000, opp
         step_parallel=step_games_parallel,
         reset=reset_games,
         render=render_rgb,
+        render_mode="rgb_array",
         info=info,
         accepts="integers in [0, 2] (0 NOOP, 1 UP, 2 DOWN)",
     )

@@ -110,6 +110,7 @@ def difference_simulator(inner, env_id):
         reset=reset,
         reset_params=inner.reset_params,
         render=None if inner.render is None else (lambda state, params, i: inner.render(state[:-1], params, i)),
+        render_mode=inner.render_mode,
         info=None if inner.info is None else info,
         accepts=inner.accepts,
     )

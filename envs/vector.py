@@ -82,6 +82,7 @@ class VecEnv:
     def __init__(self, sim, num_envs, parallel=None):
         self.sim = sim
         self.spec = sim.spec
+        self.render_mode = sim.render_mode  # what render(i) returns: "ansi" text or an "rgb_array"
         self._batch = b = GameBatch(sim, num_envs, autoreset=True, parallel=parallel)
         # The kernel's arguments around the actions, bound once (updated in place).
         self._args_before = (b.state, b.params, b.rng)

@@ -5,8 +5,9 @@ from the arrays it is given, so the GPU path is the same code. This is the only
 module that imports CuPy, and it does so lazily.
 
 Choose the backend with `array_module("cupy")` or the environment variable
-`PURERL_BACKEND=cupy`; asking for CuPy where it cannot be imported raises an
-ImportError that says how to install it.
+`PURERL_BACKEND=cupy`; asking for CuPy where it cannot be imported, or for an
+unknown backend, raises a BackendError (an ImportError) that says what to do;
+the command line prints it as one line.
 """
 
 import os
@@ -16,11 +17,15 @@ import numpy as np
 BACKENDS = ("numpy", "cupy")
 
 
+class BackendError(ImportError):
+    """The requested array backend is unknown or cannot be imported (the message says what to do)."""
+
+
 def _import_cupy():
     try:
         import cupy
     except ImportError as err:  # pragma: no cover - depends on the machine
-        raise ImportError(
+        raise BackendError(
             "the CuPy backend was requested but CuPy cannot be imported "
             f"({err}); install it with `pip install -e \".[gpu]\"` on a machine "
             "with a CUDA GPU, or use PURERL_BACKEND=numpy"
@@ -37,7 +42,7 @@ def array_module(name=None):
         name = os.environ.get("PURERL_BACKEND", "numpy")
     name = str(name).lower()
     if name not in BACKENDS:
-        raise ValueError(f"unknown array backend {name!r}; accepted: {', '.join(BACKENDS)}")
+        raise BackendError(f"unknown array backend {name!r} (PURERL_BACKEND or name); accepted: {', '.join(BACKENDS)}")
     if name == "numpy":
         return np
     return _import_cupy()

@@ -24,6 +24,7 @@ import sys  # noqa: E402
 import purerl.bench  # noqa: E402
 from purerl import __version__  # noqa: E402
 from purerl.algos import registry  # noqa: E402
+from purerl.backend import BackendError  # noqa: E402
 from purerl.checkpoint import CheckpointError  # noqa: E402
 
 
@@ -152,6 +153,9 @@ def _checkpoint_path(args):
     path = args.checkpoint
     if not os.path.isabs(path) and os.path.isfile(os.path.join(args.run_dir, path)):
         path = os.path.join(args.run_dir, path)
+    if not os.path.isfile(path):
+        hint = " (best.npz exists only in runs trained with --keep-best)" if os.path.basename(path) == "best.npz" else ""
+        raise CliError(f"--checkpoint {args.checkpoint}: no such file, in RUN_DIR {args.run_dir} or as given{hint}")
     inside = os.path.commonpath([os.path.abspath(path), os.path.abspath(args.run_dir)])
     if not os.path.isdir(args.run_dir) or inside != os.path.abspath(args.run_dir):
         raise CliError(f"--checkpoint {args.checkpoint} is not inside RUN_DIR {args.run_dir}; "
@@ -251,7 +255,7 @@ def run(argv):
         return 0
     try:
         return args.handler(args) or 0
-    except (CliError, CheckpointError) as err:
+    except (CliError, CheckpointError, BackendError) as err:
         print(f"purerl {args.command}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -81,3 +81,22 @@ def test_sb3_baselines_default_to_those_of_the_benchmarked_algorithms():
     assert learn.sb3_algorithms("ppo", ["dqn"]) == ["ppo"]
     with pytest.raises(SystemExit, match="no SB3 zoo baseline for a2c; choose from ppo, dqn"):
         learn.sb3_algorithms("ppo,a2c", ["ppo"])
+
+
+def test_set_overrides_every_benchmarked_config_and_names_the_row(monkeypatch):
+    import types
+
+    seen = []
+
+    def fake_run(module, spec, seed, steps=None, stop_at_solve=False):
+        seen.append(spec["config"])
+        return (None, None, None, 10, 1.0)
+
+    monkeypatch.setattr(learn, "run_purerl", fake_run)
+    args = types.SimpleNamespace(set=["double_q=true", "lr=5e-4"], steps=10, seeds=2, stop_at_solve=False)
+    row, spec, _ = learn.bench_algorithm("dqn", args)
+    assert row[0] == "dqn double_q=true lr=5e-4"
+    assert len(seen) == 3 and all(c["double_q"] is True and c["lr"] == 5e-4 for c in seen)  # warm-up + 2 seeds
+    assert learn.bench_spec("dqn")[1]["config"].get("double_q") is not True  # the declaration is not changed
+    with pytest.raises(SystemExit, match="--set: unknown ppo config field 'double_q'"):
+        learn.check(types.SimpleNamespace(set=["double_q=true"], seeds=1, steps=None, sb3=None), ["dqn", "ppo"])

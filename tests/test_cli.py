@@ -374,3 +374,22 @@ def test_command_line_mistakes_are_one_line_without_a_usage_block(cli, argv, say
 def test_eval_of_a_missing_directory_says_it_does_not_exist(cli, tmp_path):
     code, _, err = cli("eval", tmp_path / "nope")
     assert code == 1 and "nope does not exist (expected a run directory" in _one_error_line(err, "eval")
+
+
+@pytest.mark.parametrize("command", ["eval", "watch"])
+def test_a_missing_checkpoint_says_so(cli, command):
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+    code, _, err = cli(command, run_dir, "--checkpoint", "checkpoints/best.npz")
+    line = _one_error_line(err, command)
+    assert code == 1 and "--checkpoint checkpoints/best.npz: no such file" in line and "--keep-best" in line
+
+
+@pytest.mark.parametrize("backend, message", [("cupy", "CuPy cannot be imported"),
+                                              ("foo", "unknown array backend 'foo'")])
+def test_an_unusable_backend_is_one_error_line(cli, monkeypatch, backend, message):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy -> ImportError, GPU or not
+    monkeypatch.setenv("PURERL_BACKEND", backend)
+    code, _, err = cli("train", "reinforce", "--steps", 64)
+    line = _one_error_line(err, "train")
+    assert code == 1 and message in line
+    assert ("PURERL_BACKEND=numpy" if backend == "cupy" else "accepted: numpy, cupy") in line  # what to do instead

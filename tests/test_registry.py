@@ -41,6 +41,22 @@ def test_an_unknown_keyword_names_itself_and_every_accepted_one(name):
     assert "max_episode_steps" in accepted
 
 
+@pytest.mark.parametrize("name", envs.names())
+def test_render_mode_says_what_render_returns(name):
+    """"ansi" means text and "rgb_array" an (H, W, 3) uint8 array, for the single and the vector env."""
+    import numpy as np
+
+    for env, frame in ((e := envs.make(name), lambda: e.render()), (v := envs.make_vec(name, 2), lambda: v.render(1))):
+        env.reset(seed=0)
+        image = frame()
+        if env.render_mode == "ansi":
+            assert isinstance(image, str) and image
+        else:
+            assert env.render_mode == "rgb_array"
+            assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert envs.make(name).render_mode == ("rgb_array" if name.startswith("Pong") else "ansi")
+
+
 def test_keywords_follow_forwarded_arguments():
     from envs.registry import keywords
 

@@ -45,6 +45,7 @@ import time
 import numpy as np
 
 from purerl.bench import markdown_table, require_settings
+from purerl.configs import parse_assignments
 
 WINDOW = 100
 EVAL_EPISODES = 20
@@ -71,6 +72,9 @@ def add_arguments(parser):
                         help="comma-separated algorithms (default: every registered one with a BENCH)")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per algorithm (default 5)")
     parser.add_argument("--steps", type=int, default=None, help="override every step budget")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="set a config field of every benchmarked algorithm, over its BENCH settings "
+                             "(repeatable; e.g. --algos dqn --set prioritized=true); the row names it")
     parser.add_argument("--no-sb3", action="store_true", help="skip Stable-Baselines3 even if importable")
     parser.add_argument("--sb3", default=None, metavar="A,B",
                         help="which SB3 zoo baselines to run when importable (default: those of ppo,dqn "
@@ -243,6 +247,8 @@ def sb3_available():
 def bench_algorithm(name, args):
     """Warm up, run every seed, print progress; returns (table row, spec, (wall, CPU) medians)."""
     module, spec = bench_spec(name)
+    spec["config"].update(parse_assignments(module.Config, args.set, name))
+    label = " ".join([name, *args.set])
     budget = args.steps or spec["steps"]
     quick = getattr(module, "QUICK_CONFIG", {})
     warmup = {**spec, "config": {**spec["config"], **quick}, "solved_by": "train_mean"}
@@ -250,8 +256,8 @@ def bench_algorithm(name, args):
     runs = []
     for seed in range(args.seeds):
         runs.append(run_purerl(module, spec, seed, budget, args.stop_at_solve))
-        _progress(name, seed, runs[-1])
-    row, seconds = summarize(name, spec, runs, budget)
+        _progress(label, seed, runs[-1])
+    row, seconds = summarize(label, spec, runs, budget)
     return row, spec, seconds
 
 
@@ -289,6 +295,11 @@ def check(args, names):
         ("--seeds", args.seeds, args.seeds >= 1, ">= 1"),
         ("--steps", args.steps, args.steps is None or args.steps >= 1, ">= 1")))
     sb3_algorithms(args.sb3, names)  # an unknown --sb3 name stops here, not after hours of runs
+    for name in names:
+        try:
+            parse_assignments(registry.load(name).Config, args.set, name)
+        except ValueError as err:
+            raise SystemExit(f"bench learn: --set: {err}") from None
 
 
 def main(args):
