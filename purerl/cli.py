@@ -107,13 +107,24 @@ def cmd_train(args, parser):
     return train_command.main(args, parser)
 
 
+def _at_least_one(text):
+    """argparse type: an integer >= 1 (a bad one is a command-line error, exit status 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def add_eval_parser(subparsers):
     ev = subparsers.add_parser(
         "eval", help="evaluate a trained policy: mean and std of the return",
         description="Load a run's final (or a given) checkpoint and play whole episodes with it.",
     )
     ev.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (or a checkpoint .npz)")
-    ev.add_argument("--episodes", type=int, default=10, help="episodes to play (default 10)")
+    ev.add_argument("--episodes", type=_at_least_one, default=10, help="episodes to play (default 10)")
     ev.add_argument("--seed", type=int, default=0,
                     help="episode i is seeded with SEED + i (default 0)")
     ev.add_argument("--checkpoint", metavar="FILE", help=CHECKPOINT_HELP)
@@ -129,8 +140,6 @@ def cmd_eval(args):
     from purerl.checkpoint import load
     from purerl.evaluate import action_mode, evaluate_run
 
-    if args.episodes < 1:
-        raise CliError(f"--episodes must be >= 1, got {args.episodes}")
     path = _checkpoint_path(args)
     ck = load(path)
     _, _, learner = runs.restore_learner(ck)
@@ -187,8 +196,19 @@ def add_watch_parser(subparsers):
 def cmd_watch(args):
     from purerl import watch
 
+    if args.gif:
+        check_output_file("--gif", args.gif, ".gif")
     args.checkpoint = _checkpoint_path(args)
     return watch.main(args)
+
+
+def check_output_file(flag, path, suffix=None):
+    """CliError, before any work, when `path` cannot be written: no such folder, or (with `suffix`) another extension."""
+    if suffix and not path.lower().endswith(suffix):
+        raise CliError(f"{flag} {path}: the file name must end in {suffix}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CliError(f"{flag} {path}: no such folder {folder}")
 
 
 def add_plot_parser(subparsers):
@@ -212,6 +232,8 @@ def add_plot_parser(subparsers):
 def cmd_plot(args):
     from purerl import plot
 
+    if args.out:
+        check_output_file("--out", args.out)  # the extension is matplotlib's to judge (png, svg, pdf, ...)
     return plot.main(args)
 
 

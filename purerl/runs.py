@@ -156,7 +156,11 @@ def read_config(run_dir):
     if not os.path.exists(run_dir):
         raise ValueError(f"{run_dir} does not exist (expected a run directory, e.g. runs/ppo-CartPole-v1-seed0-...)")
     if not os.path.isfile(path):
-        raise ValueError(f"{run_dir} is not a purerl run directory (no {CONFIG})")
+        listing = os.listdir(run_dir) if os.path.isdir(run_dir) else []
+        inner = sorted(d for d in listing if os.path.isfile(os.path.join(run_dir, d, CONFIG)))
+        count = f"{len(inner)} run{'s' if len(inner) > 1 else ''}"
+        hint = f"; it holds {count}, e.g. {os.path.join(run_dir, inner[-1])}" if inner else ""
+        raise ValueError(f"{run_dir} is not a purerl run directory (no {CONFIG}){hint}")
     try:
         with open(path) as f:
             return json.load(f)
@@ -204,6 +208,8 @@ def latest_checkpoint(run_dir):
 def policy_checkpoint(run_dir):
     """What eval and watch load: policy.npz, else (interrupted run) the latest checkpoint."""
     if os.path.isfile(run_dir):
+        if not run_dir.endswith(".npz"):
+            raise ValueError(f"{run_dir} is neither a run directory nor a .npz checkpoint")
         return run_dir  # a checkpoint file given directly
     path = os.path.join(run_dir, POLICY)
     if os.path.isfile(path):

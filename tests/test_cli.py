@@ -293,6 +293,23 @@ def test_eval_of_something_that_is_not_a_run(cli, tmp_path):
     assert code == 1 and "is not a purerl run directory" in _one_error_line(err, "eval")
 
 
+def test_eval_of_the_runs_folder_or_a_stray_file_says_what_it_is(cli, tmp_path):
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+    parent = os.path.dirname(run_dir)
+    code, _, err = cli("eval", parent)
+    assert code == 1 and f"it holds 1 run, e.g. {run_dir}" in _one_error_line(err, "eval")
+    (tmp_path / "notes.txt").write_text("not a checkpoint")
+    code, _, err = cli("eval", tmp_path / "notes.txt")
+    assert code == 1 and "notes.txt is neither a run directory nor a .npz checkpoint" in _one_error_line(err, "eval")
+
+
+@pytest.mark.parametrize("episodes", ["0", "-3", "ten"])
+def test_eval_episodes_below_one_is_a_command_line_error(cli, episodes):
+    run_dir, _ = train(cli, "fake", "--steps", 64)
+    code, _, err = cli("eval", run_dir, "--episodes", episodes)
+    assert code == 2 and "argument --episodes:" in err and "(see purerl eval --help)" in err
+
+
 def test_resume_refuses_changed_settings_and_finished_runs(cli):
     run_dir, _ = train(cli, "fake", "--steps", 64)
     code, _, err = cli("train", "--resume", run_dir, "--env", "Fake-v0", "--set", "lr=1")

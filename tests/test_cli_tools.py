@@ -117,6 +117,19 @@ def test_runs_of_one_group_share_a_colour_and_differ_in_line_style():
     assert line_styles(["ppo", "ppo", "ppo"]) == [("C0", "-"), ("C1", "-"), ("C2", "-")]
 
 
+@pytest.mark.parametrize("argv, message", [
+    (("watch", "RUN", "--gif", "episode.txt"), "--gif episode.txt: the file name must end in .gif"),
+    (("watch", "RUN", "--gif", "no_such_folder/episode.gif"), "--gif no_such_folder/episode.gif: no such folder"),
+    (("plot", "RUN", "--out", "no_such_folder/curve.png"), "--out no_such_folder/curve.png: no such folder"),
+])
+def test_an_unwritable_output_file_is_refused_before_any_work(cli, argv, message):
+    code, out, err = cli("train", "fake", "--steps", 64)
+    run_dir = run_dir_of(out)
+    code, _, err = cli(*(run_dir if a == "RUN" else a for a in argv))
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and lines[0].startswith(f"purerl {argv[0]}: error: ") and message in lines[0]
+
+
 def test_plot_of_a_directory_that_is_not_a_run(cli, tmp_path):
     pytest.importorskip("matplotlib")
     code, _, err = cli("plot", tmp_path)

@@ -175,7 +175,8 @@ class Learner:
         cfg.validate()
         space = env.single_action_space
         if hasattr(space, "n") or len(getattr(space, "shape", ())) != 1:
-            raise ValueError(f"DDPG needs a 1-D Box action space; {env!r} has {space}")
+            raise ValueError(f"DDPG needs a 1-D Box action space (e.g. --env Pendulum-v1 or CartPoleContinuous-v1); "
+                             f"{env.spec.id} has {space}")
         if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
             raise ValueError(f"DDPG needs finite action bounds for its tanh actor; got {space}")
         self.env, self.cfg, self.rng = env, cfg, rng

@@ -108,7 +108,8 @@ class Learner:
     def __init__(self, env, cfg, rng):
         cfg.validate()
         if not hasattr(env.single_action_space, "n"):
-            raise ValueError(f"DQN needs a Discrete action space; {env!r} has {env.single_action_space}")
+            raise ValueError(f"DQN needs a Discrete action space (e.g. --env CartPole-v1); {env.spec.id} has "
+                             f"{env.single_action_space}")
         self.env, self.cfg, self.rng = env, cfg, rng
         obs_shape = env.single_observation_space.shape
         self.n_actions = int(env.single_action_space.n)
