@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import sys
 import time
 
@@ -36,6 +37,11 @@ METRICS = "metrics.csv"
 POLICY = "policy.npz"
 CHECKPOINTS = "checkpoints"
 BEST = "best.npz"
+
+
+def command_line():
+    """This process's command line as `python -m purerl ...`, quoted so that it can be pasted back into a shell."""
+    return shlex.join(["python", "-m", "purerl", *sys.argv[1:]])
 
 
 def versions():
@@ -163,9 +169,15 @@ def read_config(run_dir):
         raise ValueError(f"{run_dir} is not a purerl run directory (no {CONFIG}){hint}")
     try:
         with open(path) as f:
-            return json.load(f)
+            info = json.load(f)
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(info, dict):
+        raise ValueError(f"{path} holds a JSON {type(info).__name__}, not an object (was it edited by hand?)")
+    missing = [key for key in ("algo", "env", "seed") if key not in info]
+    if missing:
+        raise ValueError(f"{path} lacks {', '.join(missing)} (was it edited by hand?)")
+    return info
 
 
 def run_info(algo, env, env_kwargs, seed, total_steps, cfg):
@@ -173,14 +185,14 @@ def run_info(algo, env, env_kwargs, seed, total_steps, cfg):
     return {
         "algo": algo, "env": env, "env_kwargs": dict(env_kwargs or {}), "seed": seed,
         "total_steps": total_steps, "config": json.loads(configs.config_to_json(cfg)),
-        "versions": versions(), "command": " ".join(["python -m purerl"] + sys.argv[1:]),
+        "versions": versions(), "command": command_line(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
 
 def resume_record(env_steps):
     """What config.json's "resumes" list records of each resumed session."""
-    return {"env_steps": int(env_steps), "command": " ".join(["python -m purerl"] + sys.argv[1:]),
+    return {"env_steps": int(env_steps), "command": command_line(),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 

@@ -7,6 +7,7 @@ default, documentation), read from the dataclass (purerl/configs.py).
 import json
 import math
 import os
+import shlex
 import sys
 import textwrap
 
@@ -17,7 +18,7 @@ from purerl.algos import registry
 from purerl.algos.base import RETURN_WINDOW, config_from_dict
 from purerl.cli import CliError
 from purerl.evaluate import action_mode, evaluate_run
-from purerl.logger import format_duration
+from purerl.logger import format_duration, read_rows
 
 EVAL_SEED = 0  # the final evaluation uses the same episodes as `purerl eval` by default
 
@@ -150,8 +151,10 @@ def resume_session(args, parser):
     if learner.env_steps >= total:
         raise CliError(f"{args.resume} is complete ({learner.env_steps:,} of {total:,} env steps); "
                        "give --steps N to train further")
-    if total != info["total_steps"]:
-        info.update(total_steps=total, config=json.loads(configs.config_to_json(cfg)))
+    check_metrics(args.resume, int(ck.meta["metrics_rows"]))
+    # The checkpoint is the truth; config.json is its readable record, rewritten from it (undoing hand edits).
+    info.update(algo=ck.algo, env=ck.env, seed=int(ck.meta["seed"]), env_kwargs=dict(ck.meta.get("env_kwargs") or {}),
+                total_steps=total, config=json.loads(configs.config_to_json(cfg)))
     info.setdefault("resumes", []).append(runs.resume_record(learner.env_steps))
     runs.write_config(args.resume, info)
     return trainer.Session(args.resume, ck.algo, ck.env, int(ck.meta["seed"]), cfg, learner, total,
@@ -159,9 +162,22 @@ def resume_session(args, parser):
                            float(ck.meta["wall_time"]))
 
 
+def check_metrics(run_dir, expected_rows):
+    """CliError if metrics.csv has fewer rows than the checkpoint wrote; a warning if it is gone."""
+    path = os.path.join(run_dir, runs.METRICS)
+    if not os.path.exists(path):
+        if expected_rows:
+            print(f"warning: {path} is missing: its first {expected_rows} rows are lost, it restarts here")
+        return
+    rows = len(read_rows(path)[1])
+    if rows < expected_rows:
+        raise CliError(f"{path} has {rows} rows but the checkpoint was written after {expected_rows}; restore the "
+                       "file, or move it away to resume with a metrics.csv that starts here")
+
+
 def _same_algo(args):
     try:
-        return runs.read_config(args.resume)["algo"] == args.algo
+        return runs.read_config(args.resume).get("algo") == args.algo
     except ValueError:
         return True  # the missing run directory is reported later
 
@@ -186,11 +202,14 @@ def best_lines(run_dir):
     path = runs.best_checkpoint_path(run_dir)
     if not os.path.exists(path):
         return []
-    meta = checkpoint.load(path).meta
     rel = os.path.relpath(path, run_dir)
-    return [f"best mean return of {RETURN_WINDOW} episodes: {meta['best_mean_return']:.1f} at {meta['env_steps']:,} env steps, "
-            f"kept in {rel}",
-            f"play it: python -m purerl eval {run_dir} --checkpoint {rel}"]
+    try:
+        meta = checkpoint.load(path).meta
+        best = f"{meta['best_mean_return']:.1f} at {meta['env_steps']:,} env steps"
+    except (checkpoint.CheckpointError, KeyError) as err:  # the run itself is fine; say so and go on
+        return [f"warning: {rel} is not a readable best checkpoint ({err}); the run's policy.npz is unaffected"]
+    return [f"best mean return of {RETURN_WINDOW} episodes: {best}, kept in {rel}",
+            f"play it: python -m purerl eval {shlex.quote(run_dir)} --checkpoint {rel}"]
 
 
 def summary(session, progress, eval_episodes):
@@ -212,9 +231,9 @@ def summary(session, progress, eval_episodes):
             verdict = "solved" if mean >= threshold else "not solved yet"
             line += f" ({verdict}: {session.env} counts as solved at {threshold:g})"
         lines += [line] if pong is None else [line, pong]
-    d = session.run_dir
-    lines += best_lines(d)
-    lines += [f"run directory: {d}",
+    lines += best_lines(session.run_dir)
+    d = shlex.quote(session.run_dir)  # pasteable even with spaces in the path
+    lines += [f"run directory: {session.run_dir}",
               f"next: python -m purerl eval {d}",
               f"      python -m purerl watch {d}",
               f"      python -m purerl plot {d}"]

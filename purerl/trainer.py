@@ -20,6 +20,7 @@ whose policy later collapses still has its peak to evaluate.
 
 import math
 import os
+import shlex
 import signal
 import threading
 import time
@@ -137,7 +138,11 @@ def recorded_best(path):
     """The mean return recorded in an existing best checkpoint; -inf if there is none."""
     if not os.path.exists(path):
         return -math.inf
-    return float(checkpoint.load(path).meta["best_mean_return"])
+    meta = checkpoint.load(path).meta
+    if "best_mean_return" not in meta:
+        raise checkpoint.CheckpointError(f"{path} records no best_mean_return: it was not written by --keep-best "
+                                         f"(move it away to start a new best)")
+    return float(meta["best_mean_return"])
 
 
 def save(session, path, wall_time, nan_allowed=frozenset(), **extra_meta):
@@ -190,7 +195,8 @@ def run(session, options):
             best.saved(learner.env_steps, row)
         if flag.requested:
             state["stop"] = "interrupt"
-        elif options.pause_at and learner.env_steps >= options.pause_at < session.total_steps:
+        elif options.pause_at and options.pause_at <= learner.env_steps < session.total_steps:
+            # (an iteration that crosses both pause_at and the total has finished the run: no pause)
             state["stop"] = "pause"
         time_due = time.monotonic() - state["saved_at"] >= 60 * options.save_minutes
         if state["stop"] or learner.env_steps >= state["next_save"] or time_due:
@@ -216,7 +222,7 @@ def run(session, options):
     if state["stop"] is not None:
         what = "interrupted" if state["stop"] == "interrupt" else "paused"
         progress.message(f"{what} at {learner.env_steps:,} env steps; checkpoint saved: {state['last']}")
-        progress.message(f"resume with: python -m purerl train --resume {session.run_dir}")
+        progress.message(f"resume with: python -m purerl train --resume {shlex.quote(session.run_dir)}")
         return (EXIT_INTERRUPTED if state["stop"] == "interrupt" else 0), progress
     if learner.env_steps > state["saved_steps"]:
         checkpoint_now()

@@ -121,6 +121,13 @@ def test_pause_and_resume_equal_a_straight_run(cli):
     assert_same_run(straight, paused)
 
 
+def test_a_pause_in_the_last_iteration_finishes_the_run(cli):
+    """--pause-at 178 of 180 steps, in 16-step iterations: the iteration that reaches 178 also ends the run."""
+    run_dir, out = train(cli, "fake", "--steps", 180, "--pause-at", 178)
+    assert "paused" not in out and "done: 192 env steps" in out
+    assert os.path.exists(os.path.join(run_dir, "policy.npz"))
+
+
 def test_resume_after_crash_drops_metrics_rows_past_the_checkpoint(cli):
     straight, _ = train(cli, "fake", "--steps", 192, "--out", "a")
     crashed, _ = train(cli, "fake", "--steps", 192, "--out", "b", "--pause-at", 96)
@@ -410,3 +417,62 @@ def test_an_unusable_backend_is_one_error_line(cli, monkeypatch, backend, messag
     line = _one_error_line(err, "train")
     assert code == 1 and message in line
     assert ("PURERL_BACKEND=numpy" if backend == "cupy" else "accepted: numpy, cupy") in line  # what to do instead
+
+
+@pytest.mark.parametrize("content, message", [("[]", "holds a JSON list, not an object"),
+                                              ('{"algo": "fake"}', "lacks env, seed")])
+def test_a_hand_edited_config_json_is_one_error_line(cli, content, message):
+    run_dir, _ = train(cli, "fake", "--steps", 192, "--pause-at", 96)
+    with open(os.path.join(run_dir, "config.json"), "w") as f:
+        f.write(content)
+    code, _, err = cli("train", "--resume", run_dir)
+    assert code == 1 and message in _one_error_line(err, "train")
+
+
+def test_resume_rewrites_config_json_from_the_checkpoint(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 192, "--pause-at", 96)
+    info = runs.read_config(run_dir)
+    edited = dict(info, seed=7, config=dict(info["config"], lr=123.0))
+    runs.write_config(run_dir, edited)
+    train(cli, "--resume", run_dir)
+    after = runs.read_config(run_dir)
+    assert after["seed"] == info["seed"] and after["config"] == info["config"] and len(after["resumes"]) == 1
+
+
+def test_a_truncated_metrics_csv_stops_the_resume_before_it_writes_anything(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 192, "--pause-at", 96)
+    path = os.path.join(run_dir, "metrics.csv")
+    with open(path) as f:
+        lines = f.readlines()
+    with open(path, "w") as f:
+        f.writelines(lines[:3])
+    before = open(os.path.join(run_dir, "config.json")).read()
+    code, _, err = cli("train", "--resume", run_dir)
+    assert code == 1 and "has 2 rows but the checkpoint was written after 6" in _one_error_line(err, "train")
+    assert open(os.path.join(run_dir, "config.json")).read() == before
+    os.unlink(path)
+    _, out = train(cli, "--resume", run_dir)
+    assert "metrics.csv is missing: its first 6 rows are lost, it restarts here" in out
+
+
+def test_a_damaged_best_checkpoint_does_not_fail_a_finished_run(cli):
+    run_dir, _ = train(cli, "fake", "--steps", 1600, "--save-every", 160, "--keep-best", "--pause-at", 800)
+    best = runs.best_checkpoint_path(run_dir)
+    with open(best, "wb") as f:
+        f.write(b"junk")
+    _, out = train(cli, "--resume", run_dir)  # without --keep-best: the summary only reads best.npz
+    assert "warning: checkpoints/best.npz is not a readable best checkpoint" in out and "next: " in out
+    step = runs.list_checkpoints(run_dir)[0]
+    with open(step, "rb") as src, open(best, "wb") as dst:
+        dst.write(src.read())
+    code, _, err = cli("train", "--resume", run_dir, "--steps", 3200, "--keep-best")
+    assert code == 1 and "records no best_mean_return" in _one_error_line(err, "train")
+
+
+def test_printed_commands_quote_a_run_directory_with_spaces(cli, monkeypatch):
+    run_dir, out = train(cli, "fake", "--steps", 192, "--pause-at", 96, "--out", "my runs")
+    assert f"resume with: python -m purerl train --resume '{run_dir}'" in out
+    _, out = train(cli, "--resume", run_dir)
+    assert f"next: python -m purerl eval '{run_dir}'" in out
+    monkeypatch.setattr(sys, "argv", ["purerl", "train", "fake", "--out", "my runs"])
+    assert runs.command_line() == "python -m purerl train fake --out 'my runs'"  # config.json's "command"
