@@ -15,6 +15,7 @@ A run is rebuilt from its config and a checkpoint: the environment with
 RNG and environment state, so the run continues bit-identically.
 """
 
+import contextlib
 import glob
 import json
 import os
@@ -37,6 +38,31 @@ METRICS = "metrics.csv"
 POLICY = "policy.npz"
 CHECKPOINTS = "checkpoints"
 BEST = "best.npz"
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def exclusive(run_dir, error=ValueError):
+    """Hold RUN_DIR/.lock while one session trains it; `error` (an exception class) if another holds it.
+
+    An advisory flock, which the operating system drops when the process
+    ends, however it ends, so a killed session leaves no stale lock. Where
+    fcntl is missing (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    if not os.path.isdir(run_dir):
+        yield  # the missing directory is reported by the caller
+        return
+    with open(os.path.join(run_dir, LOCK), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise error(f"{run_dir} is being trained by another purerl session; wait for it to end") from None
+        yield
 
 
 def command_line():

@@ -58,8 +58,9 @@ def main(args, parser):
         print(text)
         return 0
     if args.resume:
-        session = resume_session(args, parser)
-    elif args.algo is None:
+        with runs.exclusive(args.resume, error=CliError):
+            return run_and_report(resume_session(args, parser), args)
+    if args.algo is None:
         parser.error(f"give ALGO ({', '.join(registry.names())}) or --resume RUN_DIR")
     else:
         session = new_session(args, parser)

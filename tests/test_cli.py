@@ -476,3 +476,15 @@ def test_printed_commands_quote_a_run_directory_with_spaces(cli, monkeypatch):
     assert f"next: python -m purerl eval '{run_dir}'" in out
     monkeypatch.setattr(sys, "argv", ["purerl", "train", "fake", "--out", "my runs"])
     assert runs.command_line() == "python -m purerl train fake --out 'my runs'"  # config.json's "command"
+
+
+def test_a_run_being_trained_cannot_be_resumed_by_a_second_session(cli):
+    fcntl = pytest.importorskip("fcntl")  # Linux and macOS; elsewhere nothing is locked
+
+    run_dir, _ = train(cli, "fake", "--steps", 192, "--pause-at", 96)
+    with open(os.path.join(run_dir, runs.LOCK), "w") as held:  # as a running session holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, _, err = cli("train", "--resume", run_dir)
+        assert code == 1 and "is being trained by another purerl session" in _one_error_line(err, "train")
+    _, out = train(cli, "--resume", run_dir)  # released: the resume goes ahead
+    assert "resuming at 96" in out
