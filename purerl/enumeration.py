@@ -26,8 +26,14 @@ def distribution_table(name, p, shape=None):
     p = np.asarray(p, dtype=np.float64)
     if shape is not None and p.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {p.shape}")
-    if not np.all(np.isfinite(p)) or np.any(p < 0) or not np.allclose(p.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
-        raise ValueError(f"{name} must hold probabilities: nonnegative, summing to 1 over the last axis")
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"{name} must hold probabilities: finite and nonnegative")
+    error = np.abs(p.sum(axis=-1) - 1.0)
+    if np.any(error > 1e-9):  # exact answers need exact distributions
+        worst = np.unravel_index(np.argmax(error), error.shape)
+        where = f"row [{', '.join(map(str, worst))}]" if worst else "it"
+        raise ValueError(f"{name} must sum to 1 over its last axis (to 1e-9); {where} sums to "
+                         f"{float(p[worst].sum())!r}; normalise it in float64, e.g. p / p.sum(-1, keepdims=True)")
     return p
 
 
@@ -220,6 +226,9 @@ def sample_batch(mdp, policy, theta, rng, m, n=1, behavior=None):
     """
     if mdp.horizon is None:
         raise ValueError("sample_batch needs a finite horizon (mdp.horizon is None)")
+    for name, k, what in (("m", m, "batches"), ("n", n, "trajectories per batch")):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"{name} ({what}) must be an integer >= 1, got {k!r}")
     tables = _tables(mdp, policy, theta, behavior)
     beta, count = tables[2], int(m) * int(n)
     states = np.zeros((mdp.horizon, count), dtype=np.int64)

@@ -24,6 +24,8 @@ from purerl.backend import get_xp, to_device, to_numpy
 
 
 def _check_range(name, value, low, high, low_open=False, high_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
     ok_low = value > low if low_open else value >= low
     ok_high = value < high if high_open else value <= high
     if not (ok_low and ok_high and np.isfinite(value)):
@@ -37,16 +39,31 @@ class _Optimizer:
     _STATE = ()
 
     def __init__(self, lr, maximize):
-        _check_range("lr", lr, 0.0, np.inf)
-        self.lr = lr
+        self.lr = lr  # checked by the property below
         self.maximize = bool(maximize)
         self.t = 0  # number of steps taken
         for name in self._STATE:
             setattr(self, name, None)
         self._tmp = None  # scratch vector; not state
 
+    @property
+    def lr(self):
+        """The step size alpha; schedules set it between steps, and every value set is checked."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        _check_range("lr", value, 0.0, np.inf)
+        self._lr = value
+
     def _prepare(self, theta, grad):
-        """Check shapes, allocate state on the first step; return the array module."""
+        """Check shapes, dtypes and writability, allocate state on the first step; return the array module."""
+        dtype = getattr(theta, "dtype", None)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"theta must be a float32 or float64 array (updated in place), got "
+                             f"{dtype if dtype is not None else type(theta).__name__}")
+        if isinstance(theta, np.ndarray) and not theta.flags.writeable:
+            raise ValueError("theta is read-only; the optimizer updates it in place (pass a writeable copy)")
         if getattr(grad, "shape", None) != theta.shape or theta.ndim != 1:
             raise ValueError(
                 f"theta and grad must be flat arrays of the same shape; got theta {theta.shape}, "

@@ -25,13 +25,18 @@ from purerl.backend import get_xp
 
 
 def float_array(name, x, xp):
-    x = xp.asarray(x)
+    try:
+        x = xp.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array, shape (T,) or (T, *B) ({err})") from None
     if x.dtype.kind in "biu":
         x = x.astype(xp.float64)
-    elif x.dtype.kind != "f":
-        raise ValueError(f"{name} must be a real float array, got dtype {x.dtype}")
+    elif x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        raise ValueError(f"{name} must be a float32 or float64 array, got dtype {x.dtype}")
     if x.ndim == 0:
         raise ValueError(f"{name} must have a leading time axis, shape (T,) or (T, *B); got a scalar")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one time step, got shape {tuple(x.shape)}")
     return x
 
 
@@ -60,7 +65,10 @@ def trajectory_inputs(rewards, terminated, truncated, *others, name="rewards"):
 
 
 def check_unit(name, value, low_open=False):
-    v = float(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")  # not a number: refused below, naming the value
     if not (0.0 < v <= 1.0 if low_open else 0.0 <= v <= 1.0):
         accepted = "(0, 1]" if low_open else "[0, 1]"
         raise ValueError(f"{name} must be in {accepted}, got {value!r}")

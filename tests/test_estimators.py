@@ -230,6 +230,11 @@ def test_truncation_without_a_bootstrap_value_is_an_error():
     (lambda: E.discounted_returns(r, term1[:2], gamma=0.9), "terminated must have shape"),
     (lambda: E.discounted_returns(np.float64(1.0), gamma=0.9), "leading time axis"),
     (lambda: E.discounted_returns(r, r, gamma=0.9), "terminated must be a boolean mask"),
+    (lambda: E.discounted_returns(np.zeros((0, 3)), gamma=0.9), r"at least one time step, got shape \(0, 3\)"),
+    (lambda: E.gae(np.zeros(0), np.zeros(0), np.zeros(0), gamma=0.9, lam=0.9), "at least one time step"),
+    (lambda: E.discounted_returns(r.astype(np.float16), gamma=0.9), "float32 or float64 array, got dtype float16"),
+    (lambda: E.discounted_returns([[1.0, 2.0], [1.0]], gamma=0.9), "rewards must be a rectangular array"),
+    (lambda: E.discounted_returns(r, gamma=None), "gamma must be in .*, got None"),
 ])
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):

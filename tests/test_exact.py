@@ -19,9 +19,9 @@ def small_mdp(**changes):
 
 
 @pytest.mark.parametrize("changes, match", [
-    (dict(P=np.full((2, 2, 2), 0.6)), "P must hold probabilities"),
+    (dict(P=np.full((2, 2, 2), 0.6)), r"P must sum to 1 over its last axis \(to 1e-9\); row \[0, 0\] sums to 1.2"),
     (dict(P=np.full((2, 2, 3), 1 / 3)), r"P must have shape \(2, 2, 2\)"),
-    (dict(mu0=np.array([0.5, 0.6])), "mu0 must hold probabilities"),
+    (dict(mu0=np.array([0.5, 0.6])), r"mu0 must sum to 1 over its last axis \(to 1e-9\); it sums to 1.1"),
     (dict(gamma=1.1), "gamma must be in"),
     (dict(gamma=1.0, horizon=None), "needs gamma < 1"),
     (dict(horizon=0), "horizon must be a positive integer"),
@@ -119,3 +119,11 @@ def test_oracle_refuses_too_many_tuples():
     policy = TabularSoftmax(3, 3)
     with pytest.raises(ValueError, match="over max_tuples"):
         exact.moments(mdp, policy, np.zeros(9), lambda b: b.scores.sum(axis=(0, 2)), n=2)
+
+
+@pytest.mark.parametrize("m, n", [(0, 1), (2, 0), (2.5, 1), (True, 1)])
+def test_sample_batch_counts_must_be_positive_integers(m, n):
+    mdp = small_mdp()
+    policy = TabularSoftmax(2, 2)
+    with pytest.raises(ValueError, match=r"(m \(batches\)|n \(trajectories per batch\)) must be an integer >= 1"):
+        exact.sample_batch(mdp, policy, np.zeros(policy.n_params), np.random.default_rng(0), m, n)

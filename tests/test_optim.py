@@ -176,6 +176,12 @@ def test_state_dict_before_first_step_and_bad_dicts():
         fresh.step(np.zeros(4), np.ones(4))
 
 
+def _read_only(n):
+    theta = np.zeros(n)
+    theta.flags.writeable = False
+    return theta
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: SGD(lr=-1.0), r"lr must be in \[0.0, inf\), got -1.0"),
     (lambda: SGD(lr=0.1, momentum=1.0), r"momentum must be in \[0.0, 1.0\), got 1.0"),
@@ -189,6 +195,12 @@ def test_state_dict_before_first_step_and_bad_dicts():
     (lambda: clip_grad_norm(np.ones(3), 0.0), r"max_norm must be > 0, got 0.0"),
     (lambda: clip_grad_norm(np.array([1.0, np.nan]), 1.0), r"gradient norm is nan"),
     (lambda: linear_schedule(1.0, 0.0, 0), r"duration must be > 0 steps, got 0"),
+    (lambda: Adam(lr="3e-4"), r"lr must be a number, got '3e-4'"),
+    (lambda: setattr(Adam(), "lr", -1.0), r"lr must be in \[0.0, inf\), got -1.0"),  # as a schedule sets it
+    (lambda: Adam().load_state_dict({"t": 1, "lr": np.nan}), r"lr must be in"),
+    (lambda: SGD(0.1).step(np.zeros(3, dtype=int), np.ones(3)), r"theta must be a float32 or float64 array .* int64"),
+    (lambda: RMSProp(0.1).step(np.zeros(3, dtype=np.float16), np.ones(3)), r"got float16"),
+    (lambda: Adam().step(_read_only(3), np.ones(3)), r"theta is read-only"),
 ])
 def test_errors_name_the_problem(call, match):
     with pytest.raises(ValueError, match=match):
