@@ -15,7 +15,7 @@ call).
 import numpy as np
 
 from purerl.backend import get_xp, to_device, to_numpy
-from purerl.probability import (as_float, as_index, check_other, check_shape, log_sigmoid, log_softmax,
+from purerl.probability import (as_float, as_index, check_other, check_rng, check_shape, log_sigmoid, log_softmax,
                                 sample_rows)
 
 # Python floats, not numpy scalars, so float32 parameters stay float32 (NEP 50).
@@ -56,6 +56,7 @@ class Categorical:
 
     def sample(self, rng):
         """a ~ pi, int64 (B,), by inverse CDF on the host (module docstring)."""
+        check_rng("Categorical.sample", rng)
         return sample_rows(self.probs, rng, self.xp)
 
     def mode(self):
@@ -134,6 +135,7 @@ class Bernoulli:
 
     def sample(self, rng):
         """a ~ Bernoulli(p), int64 (B,): 1 where u < p, u ~ U[0, 1) drawn on the host."""
+        check_rng("Bernoulli.sample", rng)
         a = (rng.random(self.shape[0]) < to_numpy(self.p)).astype(np.int64)
         return to_device(a, self.xp)
 
@@ -233,6 +235,7 @@ class DiagGaussian:
 
     def sample(self, rng):
         """a = mu + sigma * z, z ~ N(0, I) drawn on the host; shape (B, D), mean's dtype."""
+        check_rng("DiagGaussian.sample", rng)
         z = to_device(rng.standard_normal(self.shape), self.xp).astype(self.mean.dtype)
         return self.mean + self.std * z
 

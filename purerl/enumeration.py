@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from purerl.probability import check_rng
+
 
 def distribution_table(name, p, shape=None):
     """p as a float64 array of probabilities over its last axis (checked), e.g. a policy (S, A)."""
@@ -226,6 +228,7 @@ def sample_batch(mdp, policy, theta, rng, m, n=1, behavior=None):
     """
     if mdp.horizon is None:
         raise ValueError("sample_batch needs a finite horizon (mdp.horizon is None)")
+    check_rng("sample_batch", rng)
     for name, k, what in (("m", m, "batches"), ("n", n, "trajectories per batch")):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"{name} ({what}) must be an integer >= 1, got {k!r}")

@@ -32,6 +32,7 @@ from purerl.enumeration import (
     sample_batch,
     score_table,
 )
+from purerl.probability import check_rng
 
 
 def _table(owner, name, x, shape):
@@ -104,6 +105,7 @@ def random_mdp(rng, n_states=3, n_actions=2, horizon=4, gamma=0.9, integer_rewar
     """A random TabularMDP: P[s, a, :] and mu0 ~ Dirichlet(1, ..., 1) (dense, so every
     trajectory has positive probability); rewards uniform integers in {-2..2}
     (integer_rewards, exact in float) or standard normal."""
+    check_rng("random_mdp", rng)
     P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
     if integer_rewards:
         R = rng.integers(-2, 3, size=(n_states, n_actions)).astype(np.float64)

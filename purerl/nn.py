@@ -30,6 +30,7 @@ import numpy as np
 
 from purerl import nn_ops as ops
 from purerl.backend import get_xp, to_device
+from purerl.probability import check_rng
 
 ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 INIT_SCHEMES = ("orthogonal", "normal")
@@ -101,10 +102,11 @@ class MLP:
         float64 on the host and cast, so a seed gives the same network in
         float32 and float64 up to rounding.
         """
+        check_rng("MLP.init", rng)
         if scheme not in INIT_SCHEMES:
             raise ValueError(f"unknown init scheme {scheme!r}; accepted: {', '.join(INIT_SCHEMES)}")
-        if not (np.isfinite(gain) and np.isfinite(out_gain)):
-            raise ValueError(f"gain and out_gain must be finite, got gain={gain!r}, out_gain={out_gain!r}")
+        if not all(isinstance(g, (int, float, np.number)) and np.isfinite(g) for g in (gain, out_gain)):
+            raise ValueError(f"gain and out_gain must be finite numbers, got gain={gain!r}, out_gain={out_gain!r}")
         theta = np.zeros(self.n_params, dtype=np.float64)
         last = len(self._layout) - 1
         for l, (w_at, _, fan_in, fan_out) in enumerate(self._layout):

@@ -50,6 +50,13 @@ def as_index(owner, name, x, n, xp):
     return x.astype(xp.int64, copy=False)
 
 
+def check_rng(owner, rng):
+    """rng must be a numpy Generator: every draw in purerl comes from one, so a seed gives the same numbers."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{owner}: rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+                         f"got {type(rng).__name__}")
+
+
 def check_shape(owner, name, x, shape):
     if tuple(x.shape) != tuple(shape):
         raise ValueError(f"{owner}: {name} must have shape {tuple(shape)}, got {tuple(x.shape)}")

@@ -10,7 +10,7 @@ Validation and the stable log-softmax are shared with purerl/distributions.py (p
 import numpy as np
 
 from purerl.backend import get_xp
-from purerl.probability import as_float, as_index, check_shape, log_softmax, sample_rows
+from purerl.probability import as_float, as_index, check_rng, check_shape, log_softmax, sample_rows
 
 class _SoftmaxPolicy:
     """Shared code for pi_theta(a|s) = exp(f_theta(s, a)) / sum_a' exp(f_theta(s, a')).
@@ -62,6 +62,7 @@ class _SoftmaxPolicy:
     def sample(self, theta, s, rng):
         """a ~ pi_theta(.|s): an int for scalar s, an int64 array (T,) for s of shape (T,).
         Drawn on the host from rng (see the module docstring)."""
+        check_rng(f"{type(self).__name__}.sample", rng)
         theta, xp = self._theta(theta)
         s = self._index("s", s, self.n_states, xp)
         a = sample_rows(self.probs(theta)[s.reshape(-1)], rng, xp)

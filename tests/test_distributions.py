@@ -437,3 +437,11 @@ def test_cupy_arrays_give_the_numpy_results(kind, cupy):
     pairs.append((host.fisher(), device.fisher()))
     for want, got in pairs:
         np.testing.assert_allclose(cp.asnumpy(got), want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("make", [lambda: Categorical(np.zeros((2, 3))), lambda: Bernoulli(np.zeros(2)),
+                                  lambda: DiagGaussian(np.zeros((2, 1)), np.zeros(1))])
+@pytest.mark.parametrize("rng", [0, None, np.random.RandomState(0)])
+def test_sample_needs_a_generator_and_says_so(make, rng):
+    with pytest.raises(ValueError, match=r"\.sample: rng must be a numpy.random.Generator, e.g. np.random.default_rng"):
+        make().sample(rng)

@@ -127,3 +127,13 @@ def test_sample_batch_counts_must_be_positive_integers(m, n):
     policy = TabularSoftmax(2, 2)
     with pytest.raises(ValueError, match=r"(m \(batches\)|n \(trajectories per batch\)) must be an integer >= 1"):
         exact.sample_batch(mdp, policy, np.zeros(policy.n_params), np.random.default_rng(0), m, n)
+
+
+def test_sampling_needs_a_generator_and_says_so():
+    policy = TabularSoftmax(2, 2)
+    with pytest.raises(ValueError, match=r"random_mdp: rng must be a numpy.random.Generator"):
+        exact.random_mdp(0)
+    with pytest.raises(ValueError, match=r"sample_batch: rng must be a numpy.random.Generator"):
+        exact.sample_batch(small_mdp(), policy, np.zeros(policy.n_params), 0, 2)
+    with pytest.raises(ValueError, match=r"TabularSoftmax.sample: rng must be a numpy.random.Generator"):
+        policy.sample(np.zeros(policy.n_params), 0, None)
