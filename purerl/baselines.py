@@ -123,6 +123,10 @@ def optimal_baseline_general(h, u, weights=None, per_coordinate=False):
         w = xp.full(h.shape[0], 1.0 / h.shape[0])
     else:
         w = exact_shape("weights", weights, h.shape[:1], xp)
+        if not bool(xp.all(xp.isfinite(w) & (w >= 0))):
+            raise ValueError("weights must be finite and nonnegative (probabilities of the trajectories)")
+    if not bool(xp.all(xp.isfinite(h)) and xp.all(xp.isfinite(u))):
+        raise ValueError("h and u must be finite: a nan or inf score would silently give b = 0")
     axis = 0 if per_coordinate else None
     num = (w[:, None] * h * u).sum(axis=axis)
     den = (w[:, None] * h * h).sum(axis=axis)

@@ -88,7 +88,10 @@ def episode_steps(terminated=None, truncated=None, *, shape=None, start_steps=No
     start = episode_starts(xp, done)
     a = xp.where(start, 0.0, 1.0)  # k_t = 0 at a start, else k_{t-1} + 1
     if start_steps is not None:
-        a[0] = exact_shape("start_steps", start_steps, shape[1:], xp, dtype=xp.float64)
+        k0 = exact_shape("start_steps", start_steps, shape[1:], xp, dtype=xp.float64)
+        if not bool(xp.all((k0 >= 0) & (k0 == xp.floor(k0)))):  # also false for nan
+            raise ValueError(f"start_steps must be whole numbers >= 0 (steps already taken), got {start_steps!r}")
+        a[0] = k0
     return xp.rint(forward_scan(a, xp.where(start, 0.0, 1.0))).astype(xp.int64)
 
 

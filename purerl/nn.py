@@ -53,7 +53,8 @@ class MLP:
 
     def __init__(self, sizes, hidden="tanh", output="identity", bias=True, dtype=np.float64):
         sizes = tuple(sizes)
-        if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes):
+        if len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                                     for n in sizes):
             raise ValueError(f"sizes must be at least two positive integers (in_dim, ..., out_dim), got {sizes!r}")
         for what, name in (("hidden", hidden), ("output", output)):
             if name not in ACTIVATIONS:

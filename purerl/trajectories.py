@@ -36,7 +36,7 @@ def float_array(name, x, xp):
     if x.ndim == 0:
         raise ValueError(f"{name} must have a leading time axis, shape (T,) or (T, *B); got a scalar")
     if x.shape[0] == 0:
-        raise ValueError(f"{name} must have at least one time step, got shape {tuple(x.shape)}")
+        raise ValueError(f"{name} must have at least one row (time step), got shape {tuple(x.shape)}")
     return x
 
 

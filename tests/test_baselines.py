@@ -40,6 +40,16 @@ def test_optimal_baseline_by_hand():
     assert B.optimal_baseline(np.zeros((2, 1)), R, per_coordinate=True).tolist() == [0.0]
 
 
+@pytest.mark.parametrize("g, weights, match", [
+    (np.array([[1.0, np.nan], [2.0, 1.0]]), None, "h and u must be finite"),
+    (np.array([[1.0, 0.0], [2.0, 1.0]]), np.array([np.nan, 0.5]), "weights must be finite and nonnegative"),
+    (np.array([[1.0, 0.0], [2.0, 1.0]]), np.array([-0.5, 1.5]), "weights must be finite and nonnegative"),
+])
+def test_optimal_baseline_refuses_what_would_silently_give_zero(g, weights, match):
+    with pytest.raises(ValueError, match=match):
+        B.optimal_baseline(g, np.array([3.0, 0.0]), weights=weights)
+
+
 def test_state_baseline_calls_the_value_function():
     V = np.array([0.5, -1.0, 2.0])
     states = np.array([[0, 2], [1, 1]])

@@ -249,6 +249,7 @@ def test_normal_init_scale_and_seeds():
 @pytest.mark.parametrize("make, call, match", [
     (lambda: MLP((4,)), None, r"sizes must be at least two positive integers"),
     (lambda: MLP((4, 0, 2)), None, r"sizes must be"),
+    (lambda: MLP((True, True)), None, r"sizes must be at least two positive integers .* got \(True, True\)"),
     (lambda: MLP((4, 2), hidden="softplus"), None, r"unknown hidden activation 'softplus'; accepted: tanh"),
     (lambda: MLP((4, 2), output="softmax"), None, r"unknown output activation 'softmax'"),
     (lambda: MLP((4, 2), dtype=np.int64), None, r"dtype must be float64 or float32"),
