@@ -207,6 +207,13 @@ class MLP:
                 cache.append(h)
         return h
 
+    def _check_cache(self, cache):
+        """cache must be what this network's forward returned: h_0..h_L, (B, sizes[l]) each."""
+        widths = tuple(getattr(h, "shape", (None, None))[-1] for h in cache) if isinstance(cache, list) else None
+        if widths != self.sizes:
+            raise ValueError(f"cache must be the list returned by forward of {self!r}"
+                             f"{'' if widths is None else f'; its layer widths are {widths}'}")
+
     def backward(self, theta, cache, gy, input_grad=True):
         """Vector-Jacobian product: (g_theta (n_params,), g_x (B, in_dim) or None).
 
@@ -225,8 +232,7 @@ class MLP:
         (Chapter 4, 4.5.2 'Neural policies': grad f_theta(s, a)).
         """
         layers = self._layers(theta)
-        if not isinstance(cache, list) or len(cache) != len(layers) + 1:
-            raise ValueError(f"cache must be the list returned by forward of {self!r}")
+        self._check_cache(cache)
         self._check(gy, "gy", self.out_dim)
         if gy.shape[0] != cache[0].shape[0]:
             raise ValueError(f"gy has batch size {gy.shape[0]} but the cache has {cache[0].shape[0]}")
@@ -264,8 +270,7 @@ class MLP:
         ("Policy Gradients / Q Learning", 'Fisher info matrix = Natural Gradient').
         """
         layers = self._layers(theta)
-        if not isinstance(cache, list) or len(cache) != len(layers) + 1:
-            raise ValueError(f"cache must be the list returned by forward of {self!r}")
+        self._check_cache(cache)
         self._check_theta(v, "v")
         xp = get_xp(theta)
         hdot = None

@@ -268,6 +268,9 @@ def test_normal_init_scale_and_seeds():
     (lambda: MLP((4, 2)), lambda n, t: n.backward(t, n.forward(t, np.zeros((3, 4)))[1], np.zeros((3, 3))), r"gy must be a 2-D float64 array of shape \(B, 2\)"),
     (lambda: MLP((4, 2)), lambda n, t: n.backward(t, n.forward(t, np.zeros((3, 4)))[1], np.zeros((2, 2))), r"gy has batch size 2 but the cache has 3"),
     (lambda: MLP((4, 2)), lambda n, t: n.backward(t, (np.zeros((1, 4)),), np.zeros((1, 2))), r"cache must be the list returned by forward"),
+    (lambda: MLP((4, 3, 2)), lambda n, t: n.jvp(t, MLP((4, 5, 2)).forward(MLP((4, 5, 2)).init(np.random.default_rng(0)),
+                                                                        np.zeros((1, 4)))[1], t),
+     r"cache must be the list returned by forward of MLP\(\(4, 3, 2\).*; its layer widths are \(4, 5, 2\)"),
     (lambda: MLP((4, 2)), lambda n, t: n.jvp(t, n.forward(t, np.zeros((1, 4)))[1], np.zeros(3)), r"v has shape \(3,\).*expected a flat array of shape \(10,\)"),
 ])
 def test_errors_name_the_problem(make, call, match):
