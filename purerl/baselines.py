@@ -90,7 +90,11 @@ def state_baseline(value_fn, obs):
     values (T, *B); the result is checked to be finite floats of that shape.
     """
     xp = get_xp(obs)
-    b = float_array("value_fn(obs)", value_fn(obs), xp)
+    values = value_fn(obs)
+    if isinstance(values, tuple):
+        raise ValueError("value_fn(obs) returned a tuple; it must return the values alone "
+                         "(MLP.forward returns (y, cache): call net(phi, obs) instead)")
+    b = float_array("value_fn(obs)", values, xp)
     if tuple(b.shape) != tuple(xp.asarray(obs).shape[: b.ndim]):
         raise ValueError(
             f"value_fn(obs) has shape {tuple(b.shape)}; expected a prefix of obs's shape {tuple(obs.shape)}"

@@ -50,6 +50,16 @@ def test_optimal_baseline_refuses_what_would_silently_give_zero(g, weights, matc
         B.optimal_baseline(g, np.array([3.0, 0.0]), weights=weights)
 
 
+def test_state_baseline_names_a_value_function_that_returns_a_cache_too():
+    from purerl.nn import MLP
+
+    net = MLP((2, 1))
+    phi = net.init(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"returned a tuple.*call net\(phi, obs\) instead"):
+        B.state_baseline(lambda o: net.forward(phi, o), np.zeros((3, 2)))
+    assert B.state_baseline(lambda o: net(phi, o)[:, 0], np.zeros((3, 2))).shape == (3,)
+
+
 def test_state_baseline_calls_the_value_function():
     V = np.array([0.5, -1.0, 2.0])
     states = np.array([[0, 2], [1, 1]])
