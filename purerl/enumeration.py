@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from purerl.probability import check_rng
+from purerl.probability import check_rng, positive_int
 
 
 def distribution_table(name, p, shape=None):
@@ -229,11 +229,9 @@ def sample_batch(mdp, policy, theta, rng, m, n=1, behavior=None):
     if mdp.horizon is None:
         raise ValueError("sample_batch needs a finite horizon (mdp.horizon is None)")
     check_rng("sample_batch", rng)
-    for name, k, what in (("m", m, "batches"), ("n", n, "trajectories per batch")):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"{name} ({what}) must be an integer >= 1, got {k!r}")
+    m, n = positive_int("sample_batch", "m (batches)", m), positive_int("sample_batch", "n (trajectories per batch)", n)
     tables = _tables(mdp, policy, theta, behavior)
-    beta, count = tables[2], int(m) * int(n)
+    beta, count = tables[2], m * n
     states = np.zeros((mdp.horizon, count), dtype=np.int64)
     actions = np.zeros((mdp.horizon, count), dtype=np.int64)
     states[0] = draw(np.broadcast_to(mdp.mu0, (count, mdp.n_states)), rng)
@@ -242,4 +240,4 @@ def sample_batch(mdp, policy, theta, rng, m, n=1, behavior=None):
         if t < mdp.horizon - 1:
             states[t + 1] = draw(mdp.P[states[t], actions[t]], rng)
     trajs = Trajectories(states, actions, mdp.R[states, actions], np.full(count, 1.0 / count))
-    return _batch(mdp, trajs, np.arange(count).reshape(int(m), int(n)), tables)
+    return _batch(mdp, trajs, np.arange(count).reshape(m, n), tables)

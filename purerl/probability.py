@@ -50,6 +50,13 @@ def as_index(owner, name, x, n, xp):
     return x.astype(xp.int64, copy=False)
 
 
+def positive_int(owner, name, n):
+    """n as an int, or a ValueError naming it: a count must be an integer >= 1 (a bool is not a count)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
 def check_rng(owner, rng):
     """rng must be a numpy Generator: every draw in purerl comes from one, so a seed gives the same numbers."""
     if not isinstance(rng, np.random.Generator):

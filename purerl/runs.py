@@ -206,14 +206,18 @@ def read_config(run_dir):
     return info
 
 
-def run_info(algo, env, env_kwargs, seed, total_steps, cfg):
-    """The contents of config.json for a new run."""
+def run_settings(algo, env, env_kwargs, seed, total_steps, cfg):
+    """What config.json says the run is: the part a resume rewrites from the checkpoint."""
     return {
         "algo": algo, "env": env, "env_kwargs": dict(env_kwargs or {}), "seed": seed,
         "total_steps": total_steps, "config": json.loads(configs.config_to_json(cfg)),
-        "versions": versions(), "command": command_line(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def run_info(algo, env, env_kwargs, seed, total_steps, cfg):
+    """The contents of config.json for a new run: its settings, and how and when it was made."""
+    return {**run_settings(algo, env, env_kwargs, seed, total_steps, cfg),
+            "versions": versions(), "command": command_line(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def resume_record(env_steps):

@@ -7,10 +7,8 @@ policies. theta is one flat vector; states and actions are integers.
 Validation and the stable log-softmax are shared with purerl/distributions.py (purerl/probability.py).
 """
 
-import numpy as np
-
 from purerl.backend import get_xp
-from purerl.probability import as_float, as_index, check_rng, check_shape, log_softmax, sample_rows
+from purerl.probability import as_float, as_index, check_rng, check_shape, log_softmax, positive_int, sample_rows
 
 class _SoftmaxPolicy:
     """Shared code for pi_theta(a|s) = exp(f_theta(s, a)) / sum_a' exp(f_theta(s, a')).
@@ -84,12 +82,6 @@ class _SoftmaxPolicy:
         return rows.reshape(self.n_states, self.n_actions, self.n_params)
 
 
-def _positive_int(owner, name, n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
 class TabularSoftmax(_SoftmaxPolicy):
     """Tabular softmax policy, one preference theta_{s,a} per state-action pair.
 
@@ -102,8 +94,8 @@ class TabularSoftmax(_SoftmaxPolicy):
     """
 
     def __init__(self, n_states, n_actions):
-        self.n_states = _positive_int("TabularSoftmax", "n_states", n_states)
-        self.n_actions = _positive_int("TabularSoftmax", "n_actions", n_actions)
+        self.n_states = positive_int("TabularSoftmax", "n_states", n_states)
+        self.n_actions = positive_int("TabularSoftmax", "n_actions", n_actions)
         self.n_params = self.n_states * self.n_actions
 
     def logits(self, theta):

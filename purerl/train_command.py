@@ -154,8 +154,7 @@ def resume_session(args, parser):
                        "give --steps N to train further")
     check_metrics(args.resume, int(ck.meta["metrics_rows"]))
     # The checkpoint is the truth; config.json is its readable record, rewritten from it (undoing hand edits).
-    info.update(algo=ck.algo, env=ck.env, seed=int(ck.meta["seed"]), env_kwargs=dict(ck.meta.get("env_kwargs") or {}),
-                total_steps=total, config=json.loads(configs.config_to_json(cfg)))
+    info.update(runs.run_settings(ck.algo, ck.env, ck.meta.get("env_kwargs"), int(ck.meta["seed"]), total, cfg))
     info.setdefault("resumes", []).append(runs.resume_record(learner.env_steps))
     runs.write_config(args.resume, info)
     return trainer.Session(args.resume, ck.algo, ck.env, int(ck.meta["seed"]), cfg, learner, total,

@@ -125,7 +125,7 @@ def test_oracle_refuses_too_many_tuples():
 def test_sample_batch_counts_must_be_positive_integers(m, n):
     mdp = small_mdp()
     policy = TabularSoftmax(2, 2)
-    with pytest.raises(ValueError, match=r"(m \(batches\)|n \(trajectories per batch\)) must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"sample_batch: (m \(batches\)|n \(trajectories per batch\)) must be a positive integer"):
         exact.sample_batch(mdp, policy, np.zeros(policy.n_params), np.random.default_rng(0), m, n)
 
 
