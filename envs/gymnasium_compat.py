@@ -36,7 +36,7 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     ) from err
 
 import envs
-from envs import spaces
+from envs import ale_pong, spaces
 
 NAMESPACE = "purerl"
 
@@ -128,6 +128,8 @@ def register():
             gymnasium.register(id=gym_id, entry_point=f"{__name__}:GymnasiumEnv", kwargs={"name": name},
                                max_episode_steps=getattr(spec, "max_episode_steps", None),
                                reward_threshold=getattr(spec, "reward_threshold", None))
+    if ale_pong.GYM_ID not in gymnasium.registry:  # ALE's Pong as pg-pong saw it; needs ale-py at make()
+        gymnasium.register(id=ale_pong.GYM_ID, entry_point=f"{ale_pong.__name__}:AlePongDifference")
 
 
 register()
@@ -267,9 +269,13 @@ class GymVecEnv:
             game.close()
 
     def get_state(self):
-        """Each game's snapshot (JSON text), the episode accumulators and the observations."""
+        """Each game's snapshot (JSON text), the episode accumulators and the observations.
+
+        Games not yet reset are reset first, with the pending seeds, as purerl's
+        own vector env has a state from construction on (a learner that resets
+        at each iteration, like reinforce-pong, is checkpointed before its first)."""
         if not self._started:
-            raise ValueError(f"{self.spec.id}: get_state() needs a reset() first")
+            self.reset()
         return {"games": np.array([snapshot(g) for g in self.games]), "ep_return": self._ep_return.copy(),
                 "ep_length": self._ep_length.copy(), "obs": self._obs.copy()}
 

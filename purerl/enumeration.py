@@ -160,11 +160,10 @@ def _batch(mdp, trajs, idx, tables):
 
 def _chunks(mdp, policy, theta, n, behavior, max_tuples, chunk):
     """Yield (Batch, tuple probabilities) over all ordered n-tuples, `chunk` tuples at a time."""
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise ValueError(f"n (trajectories per batch) must be a positive integer, got {n!r}")
+    n = positive_int("exact", "n (trajectories per batch)", n)
     tables = _tables(mdp, policy, theta, behavior)
     trajs = enumerate_trajectories(mdp, tables[2])
-    count = trajs.prob.size ** int(n)
+    count = trajs.prob.size ** n
     if count > max_tuples:
         raise ValueError(
             f"{trajs.prob.size} trajectories give {count} batches of n={n}, over max_tuples={max_tuples}; "
@@ -172,7 +171,7 @@ def _chunks(mdp, policy, theta, n, behavior, max_tuples, chunk):
         )
     for start in range(0, count, chunk):
         flat = np.arange(start, min(start + chunk, count))
-        idx = np.stack(np.unravel_index(flat, (trajs.prob.size,) * int(n)), axis=1)
+        idx = np.stack(np.unravel_index(flat, (trajs.prob.size,) * n), axis=1)
         yield _batch(mdp, trajs, idx, tables), trajs.prob[idx].prod(axis=1)
 
 

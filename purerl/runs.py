@@ -109,6 +109,9 @@ def check_gym_name(gym_id):
     except ImportError:
         raise ValueError(f"{GYM_PREFIX}{gym_id} needs Gymnasium, which is not installed; install it with: "
                          'python -m pip install "purerl[gym]"') from None
+    from envs.gymnasium_compat import register
+
+    register()  # purerl/NAME and purerl/ALEPongDiff-v0, which gymnasium.spec only knows once registered
     try:
         gymnasium.spec(gym_id)
     except gymnasium.error.Error as err:

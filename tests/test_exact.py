@@ -121,6 +121,15 @@ def test_oracle_refuses_too_many_tuples():
         exact.moments(mdp, policy, np.zeros(9), lambda b: b.scores.sum(axis=(0, 2)), n=2)
 
 
+@pytest.mark.parametrize("n", [0, 2.0, True])
+def test_exact_moments_n_must_be_a_positive_integer(n):
+    """A whole float (2.0) was accepted before and a bool counted as 1; both are refused by name, like sample_batch."""
+    mdp = small_mdp()
+    policy = TabularSoftmax(2, 2)
+    with pytest.raises(ValueError, match=r"exact: n \(trajectories per batch\) must be a positive integer"):
+        exact.moments(mdp, policy, np.zeros(policy.n_params), lambda b: b.scores.sum(axis=(0, 2)), n=n)
+
+
 @pytest.mark.parametrize("m, n", [(0, 1), (2, 0), (2.5, 1), (True, 1)])
 def test_sample_batch_counts_must_be_positive_integers(m, n):
     mdp = small_mdp()

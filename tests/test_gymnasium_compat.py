@@ -142,3 +142,24 @@ def test_train_and_resume_on_a_gymnasium_env(monkeypatch, tmp_path, capfd):
     paused = run_dir_of(capfd.readouterr().out)
     assert main(["train", "--resume", paused]) == 0
     assert_same_run(straight, paused)
+
+
+def test_get_state_before_reset_starts_the_games_with_their_seeds():
+    """A learner that resets at each iteration (reinforce-pong) is checkpointed before its first: the
+    state is then that of games started with the pending seeds, as a reset would start them."""
+    early = compat.make_vec("CartPole-v1", 2, seed=5).get_state()
+    obs, _ = compat.make_vec("CartPole-v1", 2, seed=5).reset()
+    assert np.array_equal(early["obs"], obs) and not early["ep_length"].any()
+
+
+def test_purerl_namespace_ids_are_accepted_by_env_name_checks():
+    """`--env gym:purerl/NAME` is checked after purerl's namespace is registered (it said "Namespace
+    purerl not found" when the check ran before anything imported envs.gymnasium_compat)."""
+    import subprocess
+    import sys
+
+    check = "from purerl import runs; runs.check_env_name({!r})"  # a fresh process: nothing registered yet
+    ok = subprocess.run([sys.executable, "-c", check.format("gym:purerl/CartPole-v1")], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([sys.executable, "-c", check.format("gym:purerl/Nope-v0")], capture_output=True, text=True)
+    assert "unknown Gymnasium environment 'purerl/Nope-v0'" in bad.stderr

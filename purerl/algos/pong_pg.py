@@ -45,6 +45,7 @@ from purerl.policies import BernoulliPolicy
 from purerl.sparse import concat_rows, select_rows, sparse_rows, with_sparse_input
 
 DEFAULT_ENV = "PongDiff-v0"
+ALE_ENV = "gym:purerl/ALEPongDiff-v0"  # ALE's Pong-v0 as pg-pong saw it (envs/ale_pong.py), for calibration
 QUICK_CONFIG = {"total_steps": 5000, "num_envs": 1, "hidden": 8}
 UP, DOWN = 1, 2  # Pong-v0's actions for the Bernoulli outcomes a = 1 and a = 0
 
@@ -120,9 +121,10 @@ class Learner:
 
     def __init__(self, env, cfg, rng):
         cfg.validate()
-        if env.spec.id != DEFAULT_ENV:
+        if env.spec.id not in (DEFAULT_ENV, ALE_ENV):
             raise ValueError(f"reinforce-pong plays Pong difference frames; got environment {env.spec.id!r}, "
-                             f"accepted: {DEFAULT_ENV!r} (with any of Pong-v0's --env-arg settings)")
+                             f"accepted: {DEFAULT_ENV!r} (with any of Pong-v0's --env-arg settings) "
+                             f"or {ALE_ENV!r} (ALE's Pong, with the atari extra)")
         # Pong-v0's UP and DOWN for the Bernoulli outcomes a = 1 and a = 0 (0 and 1 with actions="updown")
         self.up, self.down = (UP, DOWN) if env.single_action_space.n == 3 else (UP - 1, DOWN - 1)
         shape = env.single_observation_space.shape

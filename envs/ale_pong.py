@@ -1,0 +1,97 @@
+"""ALE's own Pong-v0, seen as Karpathy's pg-pong saw it (the `atari` extra).
+
+A calibration, not a game of purerl's: the Arcade Learning Environment's Pong
+(the Atari 2600 ROM, through Gymnasium and ale-py) behind the interface of
+PongDiff-v0, so that the replica (`train reinforce-pong`) can be run
+unchanged on the game Karpathy trained on and its curve compared with ours.
+
+    frames    Pong-v0 as pg-pong.py makes it: sticky actions 0.25, each action
+              held for 2-4 frames at random (PONG.md section 2, "Versions")
+    pixels    prepro(I): rows 35:195, every 2nd row and column, red channel,
+              the background (144 and 109) set to 0 and the rest to 1; 80x80
+    obs       x_t = prepro(I_t) - prepro(I_{t-1}), x_0 = 0 (pg-pong's prev_x = None
+              at each episode's start), float32 (6400,)
+    actions   0 NOOP, 1 UP, 2 DOWN, as purerl's Pong-v0; UP and DOWN are ALE's
+              RIGHT and LEFT (minimal action set indices 2 and 3, Karpathy's actions)
+
+Registered with Gymnasium as "purerl/ALEPongDiff-v0" by envs.gymnasium_compat,
+so `python -m purerl train reinforce-pong --env gym:purerl/ALEPongDiff-v0`
+plays it. Needs `python -m pip install "purerl[atari]"` (gymnasium and
+ale-py, which ships the Pong ROM).
+"""
+
+import warnings
+
+import numpy as np
+
+try:
+    import gymnasium
+    _Env = gymnasium.Env
+except ImportError:  # karpathy_prepro works without the extra; the env needs it
+    gymnasium, _Env = None, object
+
+BACKGROUND_REDS = (144, 109)  # pg-pong's "erase background (background type 1 / 2)"
+ALE_ACTIONS = (0, 2, 3)  # purerl's NOOP, UP, DOWN -> ALE's NOOP, RIGHT, LEFT
+GYM_ID = "purerl/ALEPongDiff-v0"
+
+
+def karpathy_prepro(rgb):
+    """pg-pong.py's prepro: a (210, 160, 3) uint8 Atari frame -> float32 (6400,) in {0, 1}."""
+    red = np.asarray(rgb)[35:195:2, ::2, 0]
+    return np.isin(red, BACKGROUND_REDS, invert=True).astype(np.float32).ravel()
+
+
+def _register_ale():
+    try:
+        import ale_py
+    except ImportError:
+        ale_py = None
+    if gymnasium is None or ale_py is None:
+        raise ImportError(f'{GYM_ID} needs gymnasium and ale-py: python -m pip install "purerl[atari]"')
+    gymnasium.register_envs(ale_py)
+
+
+class AlePongDifference(_Env):
+    """ALE Pong-v0 with Karpathy's difference frames and purerl's three Pong actions.
+
+    reset(seed, options) -> (x_0 = 0, info), step(a) -> (x_t, r, terminated,
+    truncated, info), with the ALE's rewards (+-1 per point) and episode end (a
+    side reaches 21, or the 108,000-frame cap).
+    """
+
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(self, render_mode=None, **ale_kwargs):
+        _register_ale()
+        with warnings.catch_warnings():  # "Pong-v0 is out of date": it is the version pg-pong played, on purpose
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.ale = gymnasium.make("Pong-v0", render_mode=render_mode, **ale_kwargs)
+        self.action_space = gymnasium.spaces.Discrete(len(ALE_ACTIONS))
+        self.observation_space = gymnasium.spaces.Box(-1.0, 1.0, shape=(6400,), dtype=np.float32)
+        self.render_mode = render_mode
+        self._prev = None
+
+    @property
+    def np_random(self):
+        return self.ale.unwrapped.np_random
+
+    def reset(self, *, seed=None, options=None):
+        frame, info = self.ale.reset(seed=seed, options=options)
+        self._prev = karpathy_prepro(frame)
+        return np.zeros_like(self._prev), info
+
+    def step(self, action):
+        if self._prev is None:
+            raise ValueError(f"{GYM_ID}: step() called before reset(); call reset() first")
+        if not 0 <= int(action) < len(ALE_ACTIONS):
+            raise ValueError(f"{GYM_ID}: action {action!r} is not one of 0 (NOOP), 1 (UP), 2 (DOWN)")
+        frame, reward, terminated, truncated, info = self.ale.step(ALE_ACTIONS[int(action)])
+        current = karpathy_prepro(frame)
+        x, self._prev = current - self._prev, current
+        return x, float(reward), terminated, truncated, info
+
+    def render(self):
+        return self.ale.render()
+
+    def close(self):
+        self.ale.close()

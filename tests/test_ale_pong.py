@@ -1,0 +1,81 @@
+"""ALE's Pong as pg-pong saw it (envs/ale_pong.py): the preprocessing, always;
+the environment itself only where gymnasium and ale-py are installed (the
+`atari` extra), which CI does not install, so those tests skip there."""
+
+import numpy as np
+import pytest
+
+from envs import ale_pong
+from envs import pong_render as R
+from test_pong_helpers import karpathy_prepro, random_states
+
+
+def test_prepro_equals_pg_pong_on_rgb_frames():
+    """The product's prepro against the tests' transcription of pg-pong.py's, on rendered Atari-coloured frames
+    (ALE's colours: background red 144, the paddles and ball other reds)."""
+    fs, ist, _ = random_states(np.random.default_rng(0), 16)
+    rgb = np.zeros((16, R.SCREEN_H, R.SCREEN_W, 3), dtype=np.uint8)
+    R.render_rgb(fs, ist, rgb)
+    pixels = np.zeros((16, R.FRAME * R.FRAME), dtype=np.float32)
+    R.render_pixels(fs, ist, pixels)  # our Pong's frames, which are this prepro by construction
+    for frame, expected in zip(rgb, pixels):
+        x = ale_pong.karpathy_prepro(frame)
+        assert x.dtype == np.float32 and x.shape == (6400,)
+        assert np.array_equal(x, karpathy_prepro(frame).ravel())
+        assert np.array_equal(x, expected) and 0 < x.sum() < 6400
+
+
+def test_prepro_erases_both_background_reds():
+    frame = np.zeros((210, 160, 3), dtype=np.uint8)
+    frame[..., 0] = 144
+    frame[100:110, :80, 0] = 109
+    frame[101, 40, 0] = 236  # one white pixel, on a kept row (101 = 35 + 2 * 33) and column (40 = 2 * 20)
+    x = ale_pong.karpathy_prepro(frame).reshape(80, 80)
+    assert x.sum() == 1 and x[33, 20] == 1
+
+
+@pytest.fixture(scope="module")
+def gymnasium():
+    gym = pytest.importorskip("gymnasium")
+    pytest.importorskip("ale_py")
+    from envs.gymnasium_compat import register
+
+    register()  # purerl/ALEPongDiff-v0
+    return gym
+
+
+def test_difference_frames_and_actions_follow_the_ale_step_for_step(gymnasium):
+    """x_0 = 0 and x_t = prepro(I_t) - prepro(I_{t-1}) against a raw Pong-v0 with the same seed, UP/DOWN mapped
+    to ALE's RIGHT/LEFT (2/3); the sticky actions and random frameskip then draw the same numbers."""
+    import warnings
+
+    ours = gymnasium.make(ale_pong.GYM_ID)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        raw = gymnasium.make("Pong-v0")
+    x, _ = ours.reset(seed=3)
+    frame, _ = raw.reset(seed=3)
+    assert x.shape == (6400,) and x.dtype == np.float32 and not x.any()
+    prev = karpathy_prepro(frame).ravel()
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        a = int(rng.integers(0, 3))
+        x, r, term, trunc, _ = ours.step(a)
+        frame, r_raw, term_raw, trunc_raw, _ = raw.step((0, 2, 3)[a])
+        current = karpathy_prepro(frame).ravel()
+        assert np.array_equal(x, current - prev)
+        assert (r, term, trunc) == (r_raw, term_raw, trunc_raw)
+        prev = current
+    with pytest.raises(ValueError, match="action 3 is not one of 0 .NOOP., 1 .UP., 2 .DOWN."):
+        ours.step(3)
+
+
+def test_reinforce_pong_accepts_it_through_the_gym_adapter(gymnasium):
+    from purerl import runs
+    from purerl.algos import pong_pg
+
+    env = runs.make_env(pong_pg.ALE_ENV, 1, seed=0)
+    learner = pong_pg.Learner(env, pong_pg.Config(hidden=4, num_envs=1), np.random.default_rng(0))
+    assert (learner.up, learner.down) == (1, 2)
+    obs = env.get_state()["obs"]  # started (and seeded) on demand, so a checkpoint can be written first
+    assert obs.shape == (1, 6400) and not obs.any()
