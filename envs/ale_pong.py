@@ -33,12 +33,46 @@ except ImportError:  # karpathy_prepro works without the extra; the env needs it
 BACKGROUND_REDS = (144, 109)  # pg-pong's "erase background (background type 1 / 2)"
 ALE_ACTIONS = (0, 2, 3)  # purerl's NOOP, UP, DOWN -> ALE's NOOP, RIGHT, LEFT
 GYM_ID = "purerl/ALEPongDiff-v0"
+PADDLE_COLUMNS = [8, 9, 70, 71]  # of the 80x80 frame: the opponent's paddle, then the agent's
 
 
 def karpathy_prepro(rgb):
     """pg-pong.py's prepro: a (210, 160, 3) uint8 Atari frame -> float32 (6400,) in {0, 1}."""
     red = np.asarray(rgb)[35:195:2, ::2, 0]
     return np.isin(red, BACKGROUND_REDS, invert=True).astype(np.float32).ravel()
+
+
+def toward_ball(frame):
+    """UP (1) or DOWN (2), whichever steps the agent's paddle centre toward the ball's centre (the court
+    centre while the ball is hidden or beside a paddle), read from a prepro frame (6400,): the agent's
+    paddle is in columns 70-71 and the opponent's in 8-9, as in purerl's Pong (envs/pong_render.py)."""
+    f = np.asarray(frame).reshape(80, 80)
+    paddle_rows = np.flatnonzero(f[:, 70])
+    ball = f.copy()
+    ball[:, PADDLE_COLUMNS] = 0
+    ball_rows = np.flatnonzero(ball.any(axis=1))
+    target = ball_rows.mean() if ball_rows.size else 39.5
+    centre = paddle_rows.mean() if paddle_rows.size else 39.5
+    return 1 if target < centre else 2
+
+
+def play_trackers(q, games, seed=0):
+    """(agent points, opponent points, steps), int arrays (games,): an UP/DOWN player that takes
+    toward_ball's action with probability q and a coin flip otherwise, in ALE Pong-v0 games seeded
+    seed, seed + 1, ... (the tracker's coins from numpy.random.default_rng(seed)); as
+    envs.pong_scripted.updown_tracker plays purerl's Pong."""
+    env, rng = AlePongDifference(), np.random.default_rng(seed)
+    won, lost, steps = (np.zeros(games, dtype=np.int64) for _ in range(3))
+    for i in range(games):
+        env.reset(seed=seed + i)
+        done = False
+        while not done:
+            a = toward_ball(env.frame) if rng.random() < q else int(rng.integers(1, 3))
+            _, r, terminated, truncated, _ = env.step(a)
+            won[i], lost[i], steps[i] = won[i] + (r > 0), lost[i] + (r < 0), steps[i] + 1
+            done = terminated or truncated
+    env.close()
+    return won, lost, steps
 
 
 def _register_ale():
@@ -69,26 +103,25 @@ class AlePongDifference(_Env):
         self.action_space = gymnasium.spaces.Discrete(len(ALE_ACTIONS))
         self.observation_space = gymnasium.spaces.Box(-1.0, 1.0, shape=(6400,), dtype=np.float32)
         self.render_mode = render_mode
-        self._prev = None
+        self.frame = None  # prepro of the current screen, (6400,); the observation is its difference
 
     @property
     def np_random(self):
         return self.ale.unwrapped.np_random
 
     def reset(self, *, seed=None, options=None):
-        frame, info = self.ale.reset(seed=seed, options=options)
-        self._prev = karpathy_prepro(frame)
-        return np.zeros_like(self._prev), info
+        screen, info = self.ale.reset(seed=seed, options=options)
+        self.frame = karpathy_prepro(screen)
+        return np.zeros_like(self.frame), info
 
     def step(self, action):
-        if self._prev is None:
+        if self.frame is None:
             raise ValueError(f"{GYM_ID}: step() called before reset(); call reset() first")
         if not 0 <= int(action) < len(ALE_ACTIONS):
             raise ValueError(f"{GYM_ID}: action {action!r} is not one of 0 (NOOP), 1 (UP), 2 (DOWN)")
-        frame, reward, terminated, truncated, info = self.ale.step(ALE_ACTIONS[int(action)])
-        current = karpathy_prepro(frame)
-        x, self._prev = current - self._prev, current
-        return x, float(reward), terminated, truncated, info
+        screen, reward, terminated, truncated, info = self.ale.step(ALE_ACTIONS[int(action)])
+        previous, self.frame = self.frame, karpathy_prepro(screen)
+        return self.frame - previous, float(reward), terminated, truncated, info
 
     def render(self):
         return self.ale.render()

@@ -34,6 +34,43 @@ def test_prepro_erases_both_background_reds():
     assert x.sum() == 1 and x[33, 20] == 1
 
 
+def frame_with(paddle_top=None, ball=None):
+    f = np.zeros((80, 80), dtype=np.float32)
+    f[30:38, 8:10] = 1  # the opponent's paddle, never read
+    if paddle_top is not None:
+        f[paddle_top:paddle_top + 8, 70:72] = 1
+    if ball is not None:
+        f[ball[0]:ball[0] + 2, ball[1]] = 1
+    return f.ravel()
+
+
+@pytest.mark.parametrize("paddle_top, ball, action", [
+    (30, (10, 40), 1), (30, (60, 40), 2),  # toward the ball: UP (row numbers grow downward), DOWN
+    (30, None, 2), (50, None, 1),  # no ball: toward the court centre, row 39.5
+    (50, (10, 71), 1), (None, (60, 40), 2),  # a ball beside a paddle counts as hidden; no paddle: at the centre
+])
+def test_toward_ball_reads_ball_and_paddle_from_the_frame(paddle_top, ball, action):
+    assert ale_pong.toward_ball(frame_with(paddle_top, ball)) == action
+
+
+def test_toward_ball_agrees_with_the_state_follower_on_our_frames():
+    """On purerl's Pong, where both can be read, the pixel follower takes the state follower's action
+    whenever the ball is visible, away from the paddles' columns, and 4 px or more from the paddle's centre."""
+    from envs import pong_physics as P
+    from envs import pong_scripted
+
+    fs, ist, _ = random_states(np.random.default_rng(1), 400)
+    pixels = np.zeros((400, 6400), dtype=np.float32)
+    states = np.zeros((400, R.N_STATE), dtype=np.float32)
+    R.render_pixels(fs, ist, pixels)
+    R.render_state(fs, ist, states)
+    expected = pong_scripted.toward_ball(states)
+    clear = (ist[:, P.COUNTDOWN] == 0) & (np.abs(fs[:, P.BY] - fs[:, P.PA]) >= 4) & (np.abs(fs[:, P.BX]) < 50)
+    assert clear.sum() > 100
+    for i in np.flatnonzero(clear):
+        assert ale_pong.toward_ball(pixels[i]) == expected[i]
+
+
 @pytest.fixture(scope="module")
 def gymnasium():
     gym = pytest.importorskip("gymnasium")
@@ -79,3 +116,8 @@ def test_reinforce_pong_accepts_it_through_the_gym_adapter(gymnasium):
     assert (learner.up, learner.down) == (1, 2)
     obs = env.get_state()["obs"]  # started (and seeded) on demand, so a checkpoint can be written first
     assert obs.shape == (1, 6400) and not obs.any()
+
+
+def test_trackers_play_whole_ale_games(gymnasium):
+    won, lost, steps = ale_pong.play_trackers(1.0, games=1, seed=0)
+    assert max(won[0], lost[0]) == 21 and min(won[0], lost[0]) < 21 and steps[0] > 21

@@ -329,3 +329,10 @@ def test_beatability_bench_names_bad_settings():
     with pytest.raises(SystemExit, match=r"--frameskip: frameskip must be an int in \[1, 16\].*, got 20; "
                                          r"--opp-speed: opp_speed must be .* > 0, got -1.0$"):
         pong_policies.check(args)
+    # --ale plays ALE's own game: it needs --trackers, and Pong's options would be silently ignored there
+    args = build_parser().parse_args(["bench", "pong_policies", "--ale"])
+    with pytest.raises(SystemExit, match=r"--ale must be used with --trackers"):
+        pong_policies.check(args)
+    args = build_parser().parse_args(["bench", "pong_policies", "--ale", "--trackers", "1", "--frameskip", "4"])
+    with pytest.raises(SystemExit, match=r"--ale must be used without --points-to-win, .* \(ALE's are fixed\)"):
+        pong_policies.check(args)

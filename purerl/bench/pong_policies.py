@@ -31,6 +31,10 @@ def add_arguments(parser):
     parser.add_argument("--trackers", type=float, nargs="*", metavar="Q",
                         help="instead, UP/DOWN ball trackers that follow the ball with each probability Q "
                              "(envs.pong_scripted.updown_tracker; no Q: 1 0.75 0.5 0.25 0)")
+    parser.add_argument("--ale", action="store_true",
+                        help="with --trackers: play them in ALE's own Pong-v0 instead (envs.ale_pong.play_trackers; "
+                             "needs the atari extra; the game's settings are ALE's, so the Pong options above "
+                             "must stay at their defaults)")
 
 
 def run(args):
@@ -40,6 +44,8 @@ def run(args):
 
     if args.trackers is not None:
         qs = args.trackers or [1.0, 0.75, 0.5, 0.25, 0.0]
+        if args.ale:
+            return [ale_row(args, q) for q in qs]
         players = {f"updown tracker, q={q:g}": S.updown_tracker(q) for q in qs}
         matchups = [(name, None, speed) for speed in args.opp_speed for name in players]
     else:
@@ -58,6 +64,16 @@ def row(args, agent, opponent, speed, players):
             f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()), f"{steps.mean():.0f}")
 
 
+def ale_row(args, q):
+    """One row of COLUMNS: the UP/DOWN tracker q against ALE Pong-v0's computer player."""
+    from envs.ale_pong import play_trackers
+
+    a, o, steps = play_trackers(q, args.games, args.seed)
+    d = a - o
+    return (f"updown tracker, q={q:g}", "ALE Pong-v0 AI", "-", args.games, f"{d.mean():+.2f}", f"{d.min():+d}",
+            f"{d.max():+d}", int((d > 0).sum()), f"{steps.mean():.0f}")
+
+
 def play(args, agent, opponent, speed):
     """(agent scores, opponent scores, steps) of --games games, envs.pong_scripted.play_match."""
     from envs import pong_scripted as S
@@ -72,10 +88,15 @@ def check(args):
     from envs.pong_physics import make_params
 
     qs = args.trackers or []
+    pong_defaults = (args.points_to_win, args.max_steps, args.opp_speed, args.serve_speed, args.frameskip) == (
+        21, 27_000, [3.0], 3.0, 1)
     require_settings("pong_policies", (
         ("--games", args.games, args.games >= 1, ">= 1"),
         ("--max-steps", args.max_steps, args.max_steps >= 1, ">= 1"),
-        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]")),
+        ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]"),
+        ("--ale", "without --trackers", not args.ale or args.trackers is not None, "used with --trackers"),
+        ("--ale", "with Pong options", not args.ale or pong_defaults,
+         "used without --points-to-win, --max-steps, --opp-speed, --serve-speed or --frameskip (ALE's are fixed)")),
         env_settings=[("--points-to-win", "points_to_win", args.points_to_win),
                       ("--frameskip", "frameskip", args.frameskip),
                       ("--serve-speed", "serve_speed", args.serve_speed),
@@ -88,6 +109,10 @@ def main(args):
     t0 = time.perf_counter()
     print(markdown_table(COLUMNS, run(args)))
     speeds = " ".join(f"{v:g}" for v in args.opp_speed)
+    if args.ale:
+        print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
+              f"--seed {args.seed}{trackers_flag(args)} --ale)")
+        return
     print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
           f"--seed {args.seed} --points-to-win {args.points_to_win} --max-steps {args.max_steps} "
           f"--opp-speed {speeds} --serve-speed {args.serve_speed:g} --frameskip {args.frameskip}{trackers_flag(args)})")
