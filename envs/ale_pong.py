@@ -14,6 +14,10 @@ unchanged on the game Karpathy trained on and its curve compared with ours.
     actions   0 NOOP, 1 UP, 2 DOWN, as purerl's Pong-v0; UP and DOWN are ALE's
               RIGHT and LEFT (minimal action set indices 2 and 3, Karpathy's actions)
 
+`toward_ball` and `play_trackers` are the UP/DOWN ball followers of
+envs/pong_scripted.py read from these frames, for `bench pong_policies --trackers
+--ale`: how much following the ball is worth against ALE's computer player.
+
 Registered with Gymnasium as "purerl/ALEPongDiff-v0" by envs.gymnasium_compat,
 so `python -m purerl train reinforce-pong --env gym:purerl/ALEPongDiff-v0`
 plays it. Needs `python -m pip install "purerl[atari]"` (gymnasium and
