@@ -243,6 +243,15 @@ def test_bench_pong_runs_counts_frames_as_steps_times_frameskip(tmp_path):
     assert above_0[3:] == ("not reached", "(50)", "(3,000)", "(12,000)", "(3)", "(0:30)", "400")
 
 
+def test_bench_pong_runs_counts_ale_frames_at_their_mean_frameskip():
+    """ALE's Pong-v0 holds each action 2-4 frames at random: its frames are counted as 3 per step."""
+    from purerl.algos.pong_pg import ALE_ENV
+    from purerl.bench.pong import frameskip_of
+
+    assert frameskip_of({"env": ALE_ENV, "env_kwargs": {}}) == 3
+    assert frameskip_of({"env": "PongDiff-v0", "env_kwargs": {}}) == 1
+
+
 def test_bench_pong_runs_label_names_env_arguments_and_changed_settings():
     """Two runs that differ only in --set lr=... must not share a row label in the tables."""
     from purerl.bench.pong import run_label

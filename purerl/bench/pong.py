@@ -150,8 +150,16 @@ def run_label(info):
             f"{f' [{settings}]' if settings else ''}, seed {info['seed']}")
 
 
+ALE_MEAN_FRAMESKIP = 3.0  # ALE's Pong-v0 holds each action 2, 3 or 4 frames, uniformly at random
+
+
 def frameskip_of(info):
-    """Frames per env step of a run's Pong (its `frameskip` env argument; 1 without one)."""
+    """Frames per env step of a run's Pong (its `frameskip` env argument; 1 without one). On ALE's
+    Pong-v0 (gym:purerl/ALEPongDiff-v0) the expected number, 3, so its frame counts are expectations."""
+    from purerl.algos.pong_pg import ALE_ENV
+
+    if info.get("env") == ALE_ENV:
+        return ALE_MEAN_FRAMESKIP
     return int((info.get("env_kwargs") or {}).get("frameskip", 1))
 
 
