@@ -24,6 +24,7 @@ plays it. Needs `python -m pip install "purerl[atari]"` (gymnasium and
 ale-py, which ships the Pong ROM).
 """
 
+import base64
 import warnings
 
 import numpy as np
@@ -41,7 +42,10 @@ PADDLE_COLUMNS = [8, 9, 70, 71]  # of the 80x80 frame: the opponent's paddle, th
 
 
 def karpathy_prepro(rgb):
-    """pg-pong.py's prepro: a (210, 160, 3) uint8 Atari frame -> float32 (6400,) in {0, 1}."""
+    """pg-pong.py's prepro: a (210, 160, 3) uint8 Atari frame -> float32 (6400,) in {0, 1}.
+
+    pg-pong sets every nonzero red other than the two backgrounds to 1; a red of 0 would stay 0 there
+    and become 1 here, but Pong draws none (its reds: 53, 92, 101, 109, 144, 213, 236)."""
     red = np.asarray(rgb)[35:195:2, ::2, 0]
     return np.isin(red, BACKGROUND_REDS, invert=True).astype(np.float32).ravel()
 
@@ -79,13 +83,24 @@ def play_trackers(q, games, seed=0):
     return won, lost, steps
 
 
-def _register_ale():
+def missing_extra():
+    """None when gymnasium and ale-py are importable, else the line that says what to install."""
     try:
-        import ale_py
+        import ale_py  # noqa: F401
     except ImportError:
         ale_py = None
     if gymnasium is None or ale_py is None:
-        raise ImportError(f'{GYM_ID} needs gymnasium and ale-py: python -m pip install "purerl[atari]"')
+        return f'{GYM_ID} needs gymnasium and ale-py, which are not installed: python -m pip install "purerl[atari]"'
+    return None
+
+
+def _register_ale():
+    """Make Gymnasium know ALE's ids (Pong-v0), or an ImportError naming the extra to install."""
+    problem = missing_extra()
+    if problem:
+        raise ImportError(problem)
+    import ale_py
+
     gymnasium.register_envs(ale_py)
 
 
@@ -121,11 +136,23 @@ class AlePongDifference(_Env):
     def step(self, action):
         if self.frame is None:
             raise ValueError(f"{GYM_ID}: step() called before reset(); call reset() first")
-        if not 0 <= int(action) < len(ALE_ACTIONS):
+        if action not in range(len(ALE_ACTIONS)):  # also refuses 1.5, which int() would quietly make 1
             raise ValueError(f"{GYM_ID}: action {action!r} is not one of 0 (NOOP), 1 (UP), 2 (DOWN)")
         screen, reward, terminated, truncated, info = self.ale.step(ALE_ACTIONS[int(action)])
         previous, self.frame = self.frame, karpathy_prepro(screen)
         return self.frame - previous, float(reward), terminated, truncated, info
+
+    def emulator_state(self):
+        """The emulator's state with its sticky-action RNG, base64 text of ALE's own serialisation (not
+        a pickle), for envs.gymnasium_compat.snapshot: with the frameskip RNG (np_random) and `frame`,
+        which snapshot saves as it does any game's, a resumed run continues bit for bit."""
+        return base64.b64encode(self.ale.unwrapped.ale.cloneState(include_rng=True).serialize()).decode("ascii")
+
+    def restore_emulator_state(self, text):
+        """Inverse of emulator_state."""
+        import ale_py
+
+        self.ale.unwrapped.ale.restoreState(ale_py.ALEState(base64.b64decode(text)))
 
     def render(self):
         return self.ale.render()

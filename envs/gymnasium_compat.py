@@ -19,8 +19,9 @@ is what `python -m purerl train ALGO --env gym:Acrobot-v1` uses. Action
 spaces: Discrete or Box. Observation spaces: Box (as float32) or Discrete
 (one-hot). get_state captures each game's plain attributes (arrays and
 numbers, e.g. classic control's `state`), its RNG and its time limit, which
-makes a resume exact for classic-control games; games whose state lives
-elsewhere continue from that snapshot only approximately.
+makes a resume exact for classic-control games; a game whose state lives
+elsewhere can save it itself (`emulator_state`, as envs/ale_pong.py does for
+ALE's emulator), and otherwise continues from that snapshot only approximately.
 """
 
 import json
@@ -157,7 +158,8 @@ def _plain(value):
 
 def snapshot(env):
     """One game's state as a JSON string: plain public attributes of the
-    unwrapped env, its np_random state, and the TimeLimit's step count."""
+    unwrapped env, its np_random state, the TimeLimit's step count, and the
+    emulator's state where the game gives one (`emulator_state()`)."""
     game = env.unwrapped
     attrs = {}
     for key, value in vars(game).items():
@@ -169,6 +171,8 @@ def snapshot(env):
         "attrs": attrs,
         "rng": game.np_random.bit_generator.state,
         "elapsed": None if limit is None else limit._elapsed_steps,
+        # a game whose state lives outside Python (ALE's emulator) can save it as text itself
+        "emulator": game.emulator_state() if hasattr(game, "emulator_state") else None,
     })
 
 
@@ -183,6 +187,8 @@ def restore(env, text):
     limit = _time_limit(env)
     if limit is not None and saved["elapsed"] is not None:
         limit._elapsed_steps = saved["elapsed"]
+    if saved.get("emulator") is not None:
+        game.restore_emulator_state(saved["emulator"])
 
 
 class GymVecEnv:

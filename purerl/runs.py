@@ -104,6 +104,10 @@ def check_env_name(name):
 
 def check_gym_name(gym_id):
     """ValueError unless Gymnasium is installed and knows `gym_id`."""
+    from envs import ale_pong
+
+    if gym_id == ale_pong.GYM_ID and ale_pong.missing_extra():
+        raise ValueError(ale_pong.missing_extra())
     try:
         import gymnasium
     except ImportError:

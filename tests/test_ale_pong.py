@@ -71,6 +71,21 @@ def test_toward_ball_agrees_with_the_state_follower_on_our_frames():
         assert ale_pong.toward_ball(pixels[i]) == expected[i]
 
 
+def test_a_missing_extra_is_one_clear_error(monkeypatch):
+    """Without ale-py, `--env gym:purerl/ALEPongDiff-v0` and `bench pong_policies --ale` stop with a line
+    naming the extra, before any work (ale_pong.missing_extra stands in for the uninstalled package)."""
+    from purerl import runs
+    from purerl.bench import pong_policies
+    from purerl.cli import build_parser
+
+    monkeypatch.setattr(ale_pong, "missing_extra", lambda: "needs gymnasium and ale-py: purerl[atari]")
+    with pytest.raises(ValueError, match=r"needs gymnasium and ale-py: purerl\[atari\]"):
+        runs.check_env_name("gym:" + ale_pong.GYM_ID)
+    args = build_parser().parse_args(["bench", "pong_policies", "--ale", "--trackers", "1"])
+    with pytest.raises(SystemExit, match=r"--ale must be run with the atari extra .*, got without gymnasium"):
+        pong_policies.check(args)
+
+
 @pytest.fixture(scope="module")
 def gymnasium():
     gym = pytest.importorskip("gymnasium")
@@ -103,8 +118,49 @@ def test_difference_frames_and_actions_follow_the_ale_step_for_step(gymnasium):
         assert np.array_equal(x, current - prev)
         assert (r, term, trunc) == (r_raw, term_raw, trunc_raw)
         prev = current
-    with pytest.raises(ValueError, match="action 3 is not one of 0 .NOOP., 1 .UP., 2 .DOWN."):
-        ours.step(3)
+    for bad in (3, 1.5):
+        with pytest.raises(ValueError, match=f"action {bad} is not one of 0 .NOOP., 1 .UP., 2 .DOWN."):
+            ours.step(bad)
+
+
+def test_games_end_and_restart_from_a_zero_difference_in_the_vector_env(gymnasium):
+    """Through the vector adapter, a game ends at 21 points and the next one starts with x_0 = 0 (pg-pong's
+    prev_x = None), its own final difference frame kept in final_obs."""
+    from envs.gymnasium_compat import make_vec
+
+    venv = make_vec(ale_pong.GYM_ID, 1, seed=0)
+    venv.reset()
+    rng = np.random.default_rng(0)
+    points = 0
+    for _ in range(5000):
+        obs, r, terminated, truncated, info = venv.step(rng.integers(1, 3, size=1))
+        points += int(r[0] != 0)
+        if terminated[0]:
+            break
+    assert terminated[0] and points >= 21 and max(abs(info["episode_return"][0]), points) <= 41
+    assert not obs.any() and info["final_obs"][0].any()
+
+
+def test_a_resume_continues_bit_for_bit(gymnasium):
+    """Checkpointed mid-game (emulator, sticky-action RNG, frameskip RNG, last frame), a fresh env continues
+    exactly as the original, frames and rewards."""
+    from envs.gymnasium_compat import make_vec
+
+    rng = np.random.default_rng(1)
+    actions = rng.integers(0, 3, size=(900, 1))
+    venv = make_vec(ale_pong.GYM_ID, 1, seed=4)
+    venv.reset()
+    for a in actions[:300]:
+        venv.step(a)
+    saved = venv.get_state()
+    after = [venv.step(a) for a in actions[300:]]
+    other = make_vec(ale_pong.GYM_ID, 1, seed=99)
+    other.set_state(saved)
+    again = [other.step(a) for a in actions[300:]]
+    assert sum(x[1][0] != 0 for x in after) > 0  # points were played after the checkpoint
+    for x, y in zip(after, again):
+        for u, v in zip(x[:4], y[:4]):
+            assert np.asarray(u).tobytes() == np.asarray(v).tobytes()
 
 
 def test_reinforce_pong_accepts_it_through_the_gym_adapter(gymnasium):

@@ -334,5 +334,6 @@ def test_beatability_bench_names_bad_settings():
     with pytest.raises(SystemExit, match=r"--ale must be used with --trackers"):
         pong_policies.check(args)
     args = build_parser().parse_args(["bench", "pong_policies", "--ale", "--trackers", "1", "--frameskip", "4"])
-    with pytest.raises(SystemExit, match=r"--ale must be used without --points-to-win, .* \(ALE's are fixed\)"):
+    with pytest.raises(SystemExit, match=r"--ale must be used without --points-to-win, .* \(ALE's are fixed\), "
+                                         r"got --frameskip 4"):
         pong_policies.check(args)

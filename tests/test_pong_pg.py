@@ -250,6 +250,7 @@ def test_bench_pong_runs_counts_ale_frames_at_their_mean_frameskip():
 
     assert frameskip_of({"env": ALE_ENV, "env_kwargs": {}}) == 3
     assert frameskip_of({"env": "PongDiff-v0", "env_kwargs": {}}) == 1
+    assert frameskip_of({"env": ALE_ENV, "env_kwargs": {"frameskip": 4}}) == 4  # an env argument fixes it
 
 
 def test_bench_pong_runs_label_names_env_arguments_and_changed_settings():

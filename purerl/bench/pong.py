@@ -26,6 +26,9 @@ import numpy as np
 from purerl.bench import CLOCKS, format_timing, markdown_table, require_settings, time_call
 
 
+ALE_MEAN_FRAMESKIP = 3.0  # ALE's Pong-v0 holds each action 2, 3 or 4 frames, uniformly at random
+
+
 def add_arguments(parser):
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats per measurement (default 5)")
     parser.add_argument("--update-batch", type=int, default=10_000,
@@ -150,17 +153,16 @@ def run_label(info):
             f"{f' [{settings}]' if settings else ''}, seed {info['seed']}")
 
 
-ALE_MEAN_FRAMESKIP = 3.0  # ALE's Pong-v0 holds each action 2, 3 or 4 frames, uniformly at random
-
-
 def frameskip_of(info):
     """Frames per env step of a run's Pong (its `frameskip` env argument; 1 without one). On ALE's
-    Pong-v0 (gym:purerl/ALEPongDiff-v0) the expected number, 3, so its frame counts are expectations."""
+    Pong-v0 (gym:purerl/ALEPongDiff-v0) without one, the expected number, 3, so its frame counts
+    are expectations."""
     from purerl.algos.pong_pg import ALE_ENV
 
-    if info.get("env") == ALE_ENV:
+    kwargs = info.get("env_kwargs") or {}
+    if "frameskip" not in kwargs and info.get("env") == ALE_ENV:
         return ALE_MEAN_FRAMESKIP
-    return int((info.get("env_kwargs") or {}).get("frameskip", 1))
+    return int(kwargs.get("frameskip", 1))
 
 
 def crossing_rows(run_dirs, thresholds):

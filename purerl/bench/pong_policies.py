@@ -13,19 +13,21 @@ import time
 
 from purerl.bench import markdown_table, require_settings
 
+# The game's settings and their defaults; --ale plays ALE's game, whose own are fixed, so it refuses changes.
+PONG_DEFAULTS = {"points_to_win": 21, "max_steps": 27_000, "opp_speed": [3.0], "serve_speed": 3.0, "frameskip": 1}
 COLUMNS = ("agent", "opponent", "opp_speed", "games", "score diff mean", "min", "max", "wins", "steps/game")
 
 
 def add_arguments(parser):
     parser.add_argument("--games", type=int, default=20, help="games per matchup (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="game i is seeded with seed + i (default 0)")
-    parser.add_argument("--points-to-win", type=int, default=21, help="points that end a game (default 21)")
-    parser.add_argument("--max-steps", type=int, default=27_000, help="steps after which a game stops (default 27000)")
-    parser.add_argument("--opp-speed", type=float, nargs="+", default=[3.0],
+    parser.add_argument("--points-to-win", type=int, default=PONG_DEFAULTS["points_to_win"], help="points that end a game (default 21)")
+    parser.add_argument("--max-steps", type=int, default=PONG_DEFAULTS["max_steps"], help="steps after which a game stops (default 27000)")
+    parser.add_argument("--opp-speed", type=float, nargs="+", default=PONG_DEFAULTS["opp_speed"],
                         help="the built-in opponent's speed caps to measure, px per step (default 3)")
-    parser.add_argument("--serve-speed", type=float, default=3.0,
+    parser.add_argument("--serve-speed", type=float, default=PONG_DEFAULTS["serve_speed"],
                         help="the ball's horizontal speed at each serve, px per frame (Pong-v0's serve_speed; default 3)")
-    parser.add_argument("--frameskip", type=int, default=1,
+    parser.add_argument("--frameskip", type=int, default=PONG_DEFAULTS["frameskip"],
                         help="frames each action is held, as Pong-v0's frameskip; steps/game then counts "
                              "decisions (default 1)")
     parser.add_argument("--trackers", type=float, nargs="*", metavar="Q",
@@ -87,16 +89,20 @@ def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
     from envs.pong_physics import make_params
 
+    from envs.ale_pong import missing_extra
+
     qs = args.trackers or []
-    pong_defaults = (args.points_to_win, args.max_steps, args.opp_speed, args.serve_speed, args.frameskip) == (
-        21, 27_000, [3.0], 3.0, 1)
+    changed = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k, v in PONG_DEFAULTS.items() if getattr(args, k) != v]
+    ale_problem = args.ale and missing_extra()
     require_settings("pong_policies", (
         ("--games", args.games, args.games >= 1, ">= 1"),
         ("--max-steps", args.max_steps, args.max_steps >= 1, ">= 1"),
         ("--trackers", qs, all(0 <= q <= 1 for q in qs), "probabilities in [0, 1]"),
         ("--ale", "without --trackers", not args.ale or args.trackers is not None, "used with --trackers"),
-        ("--ale", "with Pong options", not args.ale or pong_defaults,
-         "used without --points-to-win, --max-steps, --opp-speed, --serve-speed or --frameskip (ALE's are fixed)")),
+        ("--ale", ", ".join(changed), not args.ale or not changed,
+         "used without --points-to-win, --max-steps, --opp-speed, --serve-speed or --frameskip (ALE's are fixed)"),
+        ("--ale", "without gymnasium and ale-py", not ale_problem,
+         'run with the atari extra (python -m pip install "purerl[atari]")')),
         env_settings=[("--points-to-win", "points_to_win", args.points_to_win),
                       ("--frameskip", "frameskip", args.frameskip),
                       ("--serve-speed", "serve_speed", args.serve_speed),
