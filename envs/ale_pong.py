@@ -4,6 +4,8 @@ A calibration, not a game of purerl's: the Arcade Learning Environment's Pong
 (the Atari 2600 ROM, through Gymnasium and ale-py) behind the interface of
 PongDiff-v0, so that the replica (`train reinforce-pong`) can be run
 unchanged on the game Karpathy trained on and its curve compared with ours.
+The input is the notes' (CMU 10-403, Policy gradients, "Pong from pixels": the
+80x80 difference frame of Karpathy's pg-pong.py):
 
     frames    Pong-v0 as pg-pong.py makes it: sticky actions 0.25, each action
               held for 2-4 frames at random (PONG.md section 2, "Versions")

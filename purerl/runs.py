@@ -106,8 +106,9 @@ def check_gym_name(gym_id):
     """ValueError unless Gymnasium is installed and knows `gym_id`."""
     from envs import ale_pong
 
-    if gym_id == ale_pong.GYM_ID and ale_pong.missing_extra():
-        raise ValueError(ale_pong.missing_extra())
+    problem = ale_pong.missing_extra() if gym_id == ale_pong.GYM_ID else None
+    if problem:
+        raise ValueError(problem)
     try:
         import gymnasium
     except ImportError:

@@ -318,22 +318,19 @@ def test_frameskip_in_play_match_holds_each_decision_for_k_frames(capsys):
     assert "--frameskip 4 --trackers 1" in capsys.readouterr().out
 
 
-def test_beatability_bench_names_bad_settings():
+@pytest.mark.parametrize("argv, message", [
+    (["--games", "0", "--trackers", "1.5"], r"--games must be >= 1, got 0; --trackers must be probabilities"),
+    # the env's settings are judged by Pong-v0's own validation, which names the accepted range
+    (["--frameskip", "20", "--opp-speed", "3", "-1"],
+     r"--frameskip: frameskip must be an int in \[1, 16\].*, got 20; --opp-speed: opp_speed must be .* > 0, got -1.0$"),
+    # --ale plays ALE's own game: it needs --trackers, and Pong's options would be silently ignored there
+    (["--ale"], r"--ale must be used with --trackers"),
+    (["--ale", "--trackers", "1", "--frameskip", "4"],
+     r"--ale must be used without --points-to-win, .* \(ALE's are fixed\), got --frameskip 4"),
+])
+def test_beatability_bench_names_bad_settings(argv, message):
     from purerl.bench import pong_policies
     from purerl.cli import build_parser
-    args = build_parser().parse_args(["bench", "pong_policies", "--games", "0", "--trackers", "1.5"])
-    with pytest.raises(SystemExit, match=r"--games must be >= 1, got 0; --trackers must be probabilities"):
-        pong_policies.check(args)
-    # the env's settings are judged by Pong-v0's own validation, which names the accepted range
-    args = build_parser().parse_args(["bench", "pong_policies", "--frameskip", "20", "--opp-speed", "3", "-1"])
-    with pytest.raises(SystemExit, match=r"--frameskip: frameskip must be an int in \[1, 16\].*, got 20; "
-                                         r"--opp-speed: opp_speed must be .* > 0, got -1.0$"):
-        pong_policies.check(args)
-    # --ale plays ALE's own game: it needs --trackers, and Pong's options would be silently ignored there
-    args = build_parser().parse_args(["bench", "pong_policies", "--ale"])
-    with pytest.raises(SystemExit, match=r"--ale must be used with --trackers"):
-        pong_policies.check(args)
-    args = build_parser().parse_args(["bench", "pong_policies", "--ale", "--trackers", "1", "--frameskip", "4"])
-    with pytest.raises(SystemExit, match=r"--ale must be used without --points-to-win, .* \(ALE's are fixed\), "
-                                         r"got --frameskip 4"):
+    args = build_parser().parse_args(["bench", "pong_policies", *argv])
+    with pytest.raises(SystemExit, match=message):
         pong_policies.check(args)

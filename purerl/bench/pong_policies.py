@@ -21,8 +21,10 @@ COLUMNS = ("agent", "opponent", "opp_speed", "games", "score diff mean", "min", 
 def add_arguments(parser):
     parser.add_argument("--games", type=int, default=20, help="games per matchup (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="game i is seeded with seed + i (default 0)")
-    parser.add_argument("--points-to-win", type=int, default=PONG_DEFAULTS["points_to_win"], help="points that end a game (default 21)")
-    parser.add_argument("--max-steps", type=int, default=PONG_DEFAULTS["max_steps"], help="steps after which a game stops (default 27000)")
+    parser.add_argument("--points-to-win", type=int, default=PONG_DEFAULTS["points_to_win"],
+                        help="points that end a game (default 21)")
+    parser.add_argument("--max-steps", type=int, default=PONG_DEFAULTS["max_steps"],
+                        help="steps after which a game stops (default 27000)")
     parser.add_argument("--opp-speed", type=float, nargs="+", default=PONG_DEFAULTS["opp_speed"],
                         help="the built-in opponent's speed caps to measure, px per step (default 3)")
     parser.add_argument("--serve-speed", type=float, default=PONG_DEFAULTS["serve_speed"],
@@ -60,20 +62,23 @@ def run(args):
 
 def row(args, agent, opponent, speed, players):
     """One row of COLUMNS: players[agent] against players[opponent] (None: the built-in AI at `speed`)."""
-    a, o, steps = play(args, players[agent], None if opponent is None else players[opponent], speed)
+    scores = play(args, players[agent], None if opponent is None else players[opponent], speed)
+    return (agent, opponent or "built-in AI", "-" if speed is None else f"{speed:g}", *score_cells(args, *scores))
+
+
+def score_cells(args, a, o, steps):
+    """The columns from "games" on: the agent's score difference a - o (mean, min, max), games won, mean steps."""
     d = a - o
-    return (agent, opponent or "built-in AI", "-" if speed is None else f"{speed:g}", args.games,
-            f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()), f"{steps.mean():.0f}")
+    return (args.games, f"{d.mean():+.2f}", f"{d.min():+d}", f"{d.max():+d}", int((d > 0).sum()),
+            f"{steps.mean():.0f}")
 
 
 def ale_row(args, q):
     """One row of COLUMNS: the UP/DOWN tracker q against ALE Pong-v0's computer player."""
     from envs.ale_pong import play_trackers
 
-    a, o, steps = play_trackers(q, args.games, args.seed)
-    d = a - o
-    return (f"updown tracker, q={q:g}", "ALE Pong-v0 AI", "-", args.games, f"{d.mean():+.2f}", f"{d.min():+d}",
-            f"{d.max():+d}", int((d > 0).sum()), f"{steps.mean():.0f}")
+    return (f"updown tracker, q={q:g}", "ALE Pong-v0 AI", "-",
+            *score_cells(args, *play_trackers(q, args.games, args.seed)))
 
 
 def play(args, agent, opponent, speed):
@@ -87,9 +92,8 @@ def play(args, agent, opponent, speed):
 
 def check(args):
     """Clear errors for settings that cannot run (SystemExit: the command line prints them)."""
-    from envs.pong_physics import make_params
-
     from envs.ale_pong import missing_extra
+    from envs.pong_physics import make_params
 
     qs = args.trackers or []
     changed = [f"--{k.replace('_', '-')} {getattr(args, k)}" for k, v in PONG_DEFAULTS.items() if getattr(args, k) != v]
@@ -115,13 +119,11 @@ def main(args):
     t0 = time.perf_counter()
     print(markdown_table(COLUMNS, run(args)))
     speeds = " ".join(f"{v:g}" for v in args.opp_speed)
-    if args.ale:
-        print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
-              f"--seed {args.seed}{trackers_flag(args)} --ale)")
-        return
+    game = (" --ale" if args.ale else  # ALE's game has no settings of ours to repeat
+            f" --points-to-win {args.points_to_win} --max-steps {args.max_steps} --opp-speed {speeds} "
+            f"--serve-speed {args.serve_speed:g} --frameskip {args.frameskip}")
     print(f"\n({time.perf_counter() - t0:.1f} s; python -m purerl bench pong_policies --games {args.games} "
-          f"--seed {args.seed} --points-to-win {args.points_to_win} --max-steps {args.max_steps} "
-          f"--opp-speed {speeds} --serve-speed {args.serve_speed:g} --frameskip {args.frameskip}{trackers_flag(args)})")
+          f"--seed {args.seed}{game}{trackers_flag(args)})")
 
 
 def trackers_flag(args):
